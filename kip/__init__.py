@@ -1,0 +1,44 @@
+"""KIP, kaart voor integrale planning: the integrated planning map for works in public space."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+# The project root: templates/, static/ and migrations/ live beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a KIP app: configuration, database, translations, blueprints, errors, CLI.
+
+    ``config`` overrides every other source (tests pass their database URL this way).
+    Nothing here touches the database; the first request or command does.
+    """
+    from . import db, i18n
+    from .config import load_config, secret_key
+    from .errors import register_error_handlers
+    from .web import health, home
+
+    instance_path = os.environ.get("KIP_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
+
+    db.init_app(app)
+    i18n.init_app(app)
+    register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+    return app

@@ -1,0 +1,140 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``KIP_*`` environment variables.
+
+Every setting has a default here; a deployment overrides it in ``instance/config.py`` (a
+Python file of upper-case names) or with an environment variable of the same name prefixed
+with ``KIP_`` (``KIP_SRID=31370``). Values in the environment are parsed as JSON when they
+can be (numbers, booleans, lists), else taken as strings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # PostgreSQL + PostGIS, as an SQLAlchemy URL. Falls back to $DATABASE_URL.
+    "DATABASE_URL": None,
+    # The project's metric CRS: every geometry is stored in it and every distance is
+    # measured in it. RD New for the Netherlands; 31370 (Belgian Lambert 72) for Flanders.
+    "SRID": 28992,
+    # Base map; works are drawn on top and still show when tiles cannot load.
+    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
+    # The area the deployment covers (EPSG:4326: min lon, min lat, max lon, max lat).
+    "REGION_BBOX": [3.2, 50.7, 7.3, 53.6],
+    # The centre of the maps when nothing else says where to look (lat, lon).
+    "MAP_CENTRE": [52.04, 5.665],
+    "BABEL_DEFAULT_LOCALE": "nl",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    "LANGUAGES": ["nl", "en"],
+    # Seconds to wait for the database when connecting (the health check must answer fast).
+    "DATABASE_CONNECT_TIMEOUT": 5,
+    "DATABASE_POOL_SIZE": 5,
+}
+
+# Settings that may also be given without the KIP_ prefix, as common platforms set them.
+UNPREFIXED_FALLBACKS = {"DATABASE_URL": "DATABASE_URL"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+def load_config(
+    instance_path: Path, overrides: dict[str, Any] | None = None, environ: dict | None = None
+) -> dict[str, Any]:
+    """Return the effective configuration, without touching a Flask app.
+
+    Order (later wins): :data:`DEFAULTS`, ``instance/config.py``, the environment,
+    ``overrides`` (what a test or an embedding program passes to ``create_app``).
+
+    >>> cfg = load_config(Path("/nonexistent"), environ={"KIP_SRID": "31370"})
+    >>> cfg["SRID"]
+    31370
+    >>> load_config(Path("/nonexistent"), environ={"DATABASE_URL": "postgresql://h/db"})[
+    ...     "DATABASE_URL"]
+    'postgresql+psycopg://h/db'
+    """
+    import json
+
+    environ = os.environ if environ is None else environ
+    cfg: dict[str, Any] = dict(DEFAULTS)
+
+    pyfile = instance_path / "config.py"
+    if pyfile.is_file():
+        namespace: dict[str, Any] = {}
+        exec(compile(pyfile.read_text(), str(pyfile), "exec"), namespace)
+        cfg.update({k: v for k, v in namespace.items() if k.isupper()})
+
+    for key, name in UNPREFIXED_FALLBACKS.items():
+        if environ.get(name) and not environ.get("KIP_" + key):
+            cfg[key] = environ[name]
+    for name, raw in environ.items():
+        if not name.startswith("KIP_") or name == "KIP_INSTANCE_PATH":
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        cfg[name.removeprefix("KIP_")] = value
+
+    cfg.update(overrides or {})
+    cfg["SRID"] = _as_srid(cfg["SRID"])
+    if cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = normalise_database_url(str(cfg["DATABASE_URL"]))
+    return cfg
+
+
+def _as_srid(value: Any) -> int:
+    try:
+        srid = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"KIP_SRID must be an EPSG code such as 28992, not {value!r}") from None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_epsg(srid)
+    except CRSError:
+        raise ConfigError(f"KIP_SRID={srid} is not a known EPSG code") from None
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        raise ConfigError(
+            f"KIP_SRID={srid} ({crs.name}) is not a metric projected CRS; distances are "
+            "measured in it, so choose one in metres (28992 for the Netherlands, 31370 "
+            "for Flanders)"
+        )
+    return srid
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a PostgreSQL URL use psycopg 3, whatever driver (or none) it names.
+
+    >>> normalise_database_url("postgres://u@h:5432/kip")
+    'postgresql+psycopg://u@h:5432/kip'
+    >>> normalise_database_url("postgresql+psycopg://u@h/kip")
+    'postgresql+psycopg://u@h/kip'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigError(f"the database URL {url!r} is not a URL (postgresql://...)")
+    if scheme.split("+")[0] not in ("postgres", "postgresql"):
+        raise ConfigError(f"KIP needs PostgreSQL with PostGIS, not {scheme!r}")
+    return f"postgresql+psycopg://{rest}"
+
+
+def secret_key(instance_path: Path) -> str:
+    """Read the secret key from ``instance/secret_key``, generating it the first time."""
+    path = instance_path / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

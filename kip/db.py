@@ -1,0 +1,155 @@
+"""The database: declarative base, the project SRID, one engine and one unit of work per app.
+
+Views never commit. A request gets one session (:func:`session`); after the view returns,
+:func:`_finish_request` commits when the response is a success and rolls back otherwise,
+in this one place. Commands do the same through :func:`unit_of_work`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response, current_app, g
+from geoalchemy2 import Geometry
+from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def project_geometry(geometry_type: str = "GEOMETRY") -> Geometry:
+    """A geometry column type in the project's CRS.
+
+    The SRID is a deployment setting (``KIP_SRID``), so the column types start without one
+    and :func:`bind_srid` gives them the configured SRID before they are used (it runs when an
+    app is created and when migrations run). Geometries always travel with their SRID (EWKB),
+    so the database's typmod is what rejects a geometry in another CRS.
+    """
+    geom = Geometry(geometry_type=geometry_type, srid=-1, spatial_index=True)
+    geom.kip_project_srid = True  # type: ignore[attr-defined]
+    return geom
+
+
+_bound_srid: int | None = None
+
+
+def bind_srid(srid: int) -> None:
+    """Give every project geometry column the deployment's SRID.
+
+    One process serves one deployment: binding a second, different SRID is refused rather
+    than silently changing the models under a running app.
+    """
+    global _bound_srid
+    if _bound_srid is not None and _bound_srid != srid:
+        raise RuntimeError(
+            f"this process already uses SRID {_bound_srid}; one process serves one CRS "
+            f"(asked for {srid})"
+        )
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            if getattr(column.type, "kip_project_srid", False):
+                column.type.srid = srid
+    _bound_srid = srid
+
+
+def bound_srid() -> int:
+    """The project SRID this process was configured with."""
+    if _bound_srid is None:
+        raise RuntimeError("no SRID bound yet: create the app (or call bind_srid) first")
+    return _bound_srid
+
+
+class Database:
+    """The engine and session factory of one app (``app.extensions['kip.db']``)."""
+
+    def __init__(self, url: str, *, connect_timeout: int = 5, pool_size: int = 5) -> None:
+        self.engine: Engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            connect_args={"connect_timeout": connect_timeout},
+        )
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(
+            bind=self.engine, expire_on_commit=False
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def init_app(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers every table on Base.metadata)
+
+    bind_srid(app.config["SRID"])
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        from .config import ConfigError
+
+        raise ConfigError(
+            "no database configured: set KIP_DATABASE_URL (or DATABASE_URL) to a PostgreSQL "
+            "URL with PostGIS, e.g. postgresql://kip@127.0.0.1:54329/kip"
+        )
+    app.extensions["kip.db"] = Database(
+        url,
+        connect_timeout=int(app.config["DATABASE_CONNECT_TIMEOUT"]),
+        pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+    )
+    app.after_request(_finish_request)
+    app.teardown_appcontext(_close_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["kip.db"]
+
+
+def session() -> Session:
+    """The session of the current request or command (created on first use)."""
+    if "kip_session" not in g:
+        g.kip_session = database().sessionmaker()
+    return g.kip_session
+
+
+def _finish_request(response: Response) -> Response:
+    sess: Session | None = g.pop("kip_session", None)
+    if sess is None:
+        return response
+    try:
+        if response.status_code < 400:
+            sess.commit()
+        else:
+            sess.rollback()
+    finally:
+        sess.close()
+    return response
+
+
+def _close_session(exc: BaseException | None) -> None:
+    sess: Session | None = g.pop("kip_session", None)
+    if sess is not None:
+        sess.rollback()
+        sess.close()
+
+
+@contextmanager
+def unit_of_work(app: Flask | None = None) -> Iterator[Session]:
+    """One transaction for a command: commit when the block succeeds, roll back otherwise."""
+    sess = database(app).sessionmaker()
+    try:
+        yield sess
+        sess.commit()
+    except BaseException:
+        sess.rollback()
+        raise
+    finally:
+        sess.close()

@@ -1,0 +1,89 @@
+"""KIP's errors: each carries its HTTP status and a machine-readable code.
+
+Services raise them; the API turns them into an RFC 9457 problem body, the pages into a
+message, the CLI into a one-line error. Nothing below a view needs to know about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+
+class KipError(Exception):
+    status = 400
+    code = "bad-request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://kip.invalid/problems/{self.code}",
+            "title": self.message,
+            "status": self.status,
+            "code": self.code,
+        }
+        body.update(self.details)
+        return body
+
+
+class NotFound(KipError):
+    status = 404
+    code = "not-found"
+
+
+class ValidationError(KipError):
+    """Input that cannot be accepted; ``errors`` maps a field (or row) to its message."""
+
+    status = 422
+    code = "invalid"
+
+
+class Conflict(KipError):
+    status = 409
+    code = "conflict"
+
+
+class StaleVersion(Conflict):
+    """Somebody changed the record since it was read: reload, then apply the change again."""
+
+    code = "stale-version"
+
+
+def _problem_response(status: int, body: dict[str, Any]) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(KipError)
+    def handle_kip_error(error: KipError):
+        return _problem_response(error.status, error.problem())
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if not wants_json():
+            return error
+        return _problem_response(
+            error.code or 500,
+            {
+                "type": "about:blank",
+                "title": error.name,
+                "status": error.code,
+                "detail": error.description,
+            },
+        )

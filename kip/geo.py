@@ -1,0 +1,87 @@
+"""Pure geometry helpers: validation, reprojection, conversion to and from the database.
+
+Reprojection happens here and only here, always with ``always_xy=True`` so that no
+latitude/longitude is ever swapped. Nothing in this module knows Flask or a session.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import shapely
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+ALLOWED_TYPES = frozenset(
+    {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}
+)
+
+
+class GeometryProblem(ValueError):
+    """A geometry KIP cannot store; the message says why in words a planner understands."""
+
+
+@lru_cache(maxsize=32)
+def transformer(source_srid: int, target_srid: int) -> Transformer:
+    return Transformer.from_crs(source_srid, target_srid, always_xy=True)
+
+
+def reproject(geom: BaseGeometry, source_srid: int, target_srid: int) -> BaseGeometry:
+    """Reproject a shapely geometry (vectorised over all its coordinates).
+
+    >>> from shapely import Point
+    >>> p = reproject(Point(5.6656, 52.0406), 4326, 28992)
+    >>> round(p.x, -2), round(p.y, -2)
+    (174100.0, 450300.0)
+    """
+    if source_srid == target_srid:
+        return geom
+    t = transformer(source_srid, target_srid)
+    return shapely.transform(geom, lambda xy: _stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def _stack(xy):
+    import numpy as np
+
+    return np.column_stack(xy)
+
+
+def check_geometry(geom: BaseGeometry) -> BaseGeometry:
+    """Return ``geom`` when KIP can store it, else raise :class:`GeometryProblem`.
+
+    >>> from shapely import Polygon, GeometryCollection
+    >>> check_geometry(Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]))
+    Traceback (most recent call last):
+    ...
+    kip.geo.GeometryProblem: the polygon is not valid: Self-intersection[1 1]
+    >>> check_geometry(GeometryCollection())
+    Traceback (most recent call last):
+    ...
+    kip.geo.GeometryProblem: the geometry is empty
+    """
+    if geom.is_empty:
+        raise GeometryProblem("the geometry is empty")
+    if geom.geom_type not in ALLOWED_TYPES:
+        raise GeometryProblem(
+            f"a {geom.geom_type} cannot be stored; use a point, line or polygon "
+            "(or a multi-part one)"
+        )
+    if shapely.has_z(geom):
+        geom = shapely.force_2d(geom)
+    if not geom.is_valid:
+        raise GeometryProblem(
+            f"the {geom.geom_type.lower()} is not valid: {explain_validity(geom)}"
+        )
+    return geom
+
+
+def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
+    """A shapely geometry in the project CRS, as a value for a geometry column."""
+    return from_shape(geom, srid=srid)
+
+
+def from_db(value: WKBElement) -> BaseGeometry:
+    return to_shape(value)

@@ -1,0 +1,225 @@
+"""Works: create, change and (softly) delete them, keeping every change in the history.
+
+These are the only functions that write a work; the API, the form, the importer, the CLI
+and the demo loader all come through here, so every write is validated and recorded the
+same way. They flush and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import geo
+from ..actors import Actor
+from ..db import bound_srid
+from ..errors import NotFound, StaleVersion, ValidationError
+from ..models import (
+    Discipline,
+    Phase,
+    Precision,
+    TrafficImpact,
+    Visibility,
+    Work,
+    WorkChange,
+    WorkChangeAction,
+)
+
+
+@dataclass
+class WorkData:
+    """The fields of a work as a planner gives them (geometry in the project CRS)."""
+
+    title: str
+    discipline: str
+    phase: str
+    geometry: BaseGeometry
+    start_date: date
+    end_date: date
+    description: str = ""
+    precision: Precision = Precision.DAY
+    excavation: bool = False
+    traffic_impact: TrafficImpact = TrafficImpact.NONE
+    visibility: Visibility = Visibility.PARTNERS
+    external_ref: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    budget: Decimal | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+# WorkData field -> Work attribute, where the names differ.
+_ATTRIBUTE = {"discipline": "discipline_code", "phase": "phase_code", "geometry": "geom"}
+
+
+def _validate(session: Session, data: WorkData) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.title or not data.title.strip():
+        errors["title"] = "a work needs a title"
+    elif len(data.title) > 200:
+        errors["title"] = "at most 200 characters"
+    if session.get(Discipline, data.discipline) is None:
+        errors["discipline"] = f"unknown discipline {data.discipline!r}"
+    if session.get(Phase, data.phase) is None:
+        errors["phase"] = f"unknown phase {data.phase!r}"
+    if data.end_date < data.start_date:
+        errors["end_date"] = (
+            f"the end ({data.end_date.isoformat()}) is before the start "
+            f"({data.start_date.isoformat()})"
+        )
+    try:
+        data.geometry = geo.check_geometry(data.geometry)
+    except geo.GeometryProblem as problem:
+        errors["geometry"] = str(problem)
+    if data.budget is not None and data.budget < 0:
+        errors["budget"] = "a budget cannot be negative"
+    return errors
+
+
+def _values(data: WorkData) -> dict[str, Any]:
+    values = {}
+    for f in fields(data):
+        value = getattr(data, f.name)
+        if f.name == "geometry":
+            value = geo.to_db(value, bound_srid())
+        elif f.name == "title":
+            value = value.strip()
+        values[_ATTRIBUTE.get(f.name, f.name)] = value
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """A value as it goes into the history (JSON)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "value"):  # enums
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "desc") or isinstance(value, BaseGeometry):  # geometries
+        shape = value if isinstance(value, BaseGeometry) else geo.from_db(value)
+        return shape.wkt
+    return str(value)
+
+
+def _record(
+    session: Session, actor: Actor, work: Work, action: WorkChangeAction, changes: dict
+) -> None:
+    session.add(
+        WorkChange(
+            work_id=work.id,
+            organisation_id=work.organisation_id,
+            version=work.version,
+            action=action,
+            actor=actor.label,
+            changes=changes,
+        )
+    )
+
+
+def create_work(session: Session, actor: Actor, organisation_id: int, data: WorkData) -> Work:
+    errors = _validate(session, data)
+    if errors:
+        raise ValidationError("the work cannot be saved", errors=errors)
+    values = _values(data)
+    work = Work(organisation_id=organisation_id, **values)
+    session.add(work)
+    session.flush()
+    _record(
+        session,
+        actor,
+        work,
+        WorkChangeAction.CREATE,
+        {k: [None, _plain(v)] for k, v in values.items() if v not in (None, "", [])},
+    )
+    session.flush()
+    return work
+
+
+def get_work(session: Session, work_id: int, *, include_deleted: bool = False) -> Work:
+    work = session.get(Work, work_id)
+    if work is None or (work.is_deleted and not include_deleted):
+        raise NotFound(f"no work {work_id}")
+    return work
+
+
+def update_work(
+    session: Session, actor: Actor, work: Work, data: WorkData, expected_version: int
+) -> Work:
+    """Replace a work's fields with ``data``, if nobody changed it since ``expected_version``.
+
+    Only what really changed is written and recorded; an update that changes nothing
+    leaves the work, its version and its history untouched.
+    """
+    if work.version != expected_version:
+        raise StaleVersion(
+            f"work {work.id} is at version {work.version}, not {expected_version}: "
+            "somebody changed it; reload and apply your change again",
+            current_version=work.version,
+        )
+    errors = _validate(session, data)
+    if errors:
+        raise ValidationError("the work cannot be saved", errors=errors)
+    changes: dict[str, list] = {}
+    for attribute, new in _values(data).items():
+        old = getattr(work, attribute)
+        if _same(old, new):
+            continue
+        changes[attribute] = [_plain(old), _plain(new)]
+        setattr(work, attribute, new)
+    if not changes:
+        return work
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(
+            f"work {work.id} was changed by somebody else meanwhile; reload and try again"
+        ) from None
+    _record(session, actor, work, WorkChangeAction.UPDATE, changes)
+    session.flush()
+    return work
+
+
+def delete_work(session: Session, actor: Actor, work: Work, expected_version: int) -> Work:
+    """Soft-delete: the work leaves every list, map and clash but keeps its history."""
+    if work.version != expected_version:
+        raise StaleVersion(
+            f"work {work.id} is at version {work.version}, not {expected_version}",
+            current_version=work.version,
+        )
+    work.deleted_at = datetime.now(UTC)
+    session.flush()
+    _record(session, actor, work, WorkChangeAction.DELETE, {})
+    session.flush()
+    return work
+
+
+def history(session: Session, work: Work) -> list[WorkChange]:
+    """The changes of a work, oldest first."""
+    return list(
+        session.execute(
+            select(WorkChange).where(WorkChange.work_id == work.id).order_by(WorkChange.version)
+        ).scalars()
+    )
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, geo.WKBElement) or hasattr(old, "desc"):
+        if old is None or new is None:
+            return old is new
+        a = old if isinstance(old, BaseGeometry) else geo.from_db(old)
+        b = new if isinstance(new, BaseGeometry) else geo.from_db(new)
+        return a.equals_exact(b, 1e-6) and a.geom_type == b.geom_type
+    return old == new

@@ -1,0 +1,1 @@
+"""Server-rendered pages: parse the request, call one service, render a template."""

@@ -1,0 +1,167 @@
+"""Tests run on a real PostGIS: a throwaway database per test run, built by the migrations.
+
+``KIP_TEST_DATABASE_URL`` names a server (and a maintenance database on it) where the tests
+may create databases; ``./scripts/test`` sets it up. Each test that touches data runs in a
+transaction that is rolled back, while the code under test may still commit (savepoints).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from shapely import LineString
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from kip import create_app, migrate
+from kip.actors import Actor
+from kip.config import normalise_database_url
+from kip.db import database
+
+SRID = 28992
+
+
+def _server_url() -> str:
+    url = os.environ.get("KIP_TEST_DATABASE_URL") or os.environ.get("KIP_DATABASE_URL")
+    if not url:
+        pytest.exit(
+            "no test database server: set KIP_TEST_DATABASE_URL to a PostgreSQL URL where the "
+            "tests may create databases, or run ./scripts/test, which sets one up",
+            returncode=2,
+        )
+    return normalise_database_url(url)
+
+
+class Throwaway:
+    """Create and drop whole databases on the test server."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = make_url(server_url)
+        self.admin = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self, prefix: str = "kip_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.server_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.created):
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def throwaway() -> Iterator[Throwaway]:
+    pool = Throwaway(_server_url())
+    yield pool
+    pool.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(throwaway: Throwaway) -> str:
+    """A migrated, empty KIP database for this test run."""
+    url = throwaway.create()
+    engine = create_engine(url)
+    migrate.upgrade(engine, SRID)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    os.environ["KIP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True})
+
+
+@pytest.fixture(scope="session")
+def engine(app: Flask) -> Engine:
+    return database(app).engine
+
+
+@pytest.fixture
+def connection(app: Flask, engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test.
+
+    The app's sessions are bound to it with savepoints, so a request that commits still
+    leaves nothing behind.
+    """
+    db = database(app)
+    conn = engine.connect()
+    outer = conn.begin()
+    original = db.sessionmaker
+    db.sessionmaker = sessionmaker(
+        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield conn
+    finally:
+        db.sessionmaker = original
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    sess = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield sess
+    sess.close()
+
+
+@pytest.fixture
+def client(app: Flask, connection: Connection):
+    return app.test_client()
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.system("test")
+
+
+@pytest.fixture
+def make_org(session: Session, actor: Actor):
+    from kip.services.organisations import add_organisation
+
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, kind: str = "department", **kw: Any):
+        return add_organisation(session, actor, name or f"Organisation {next(counter)}", kind, **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_work(session: Session, actor: Actor, make_org):
+    """Create a work through the service, with sensible defaults for what a test leaves out."""
+    from kip.services.works import WorkData, create_work
+
+    def make(organisation=None, **kw: Any):
+        org = organisation or make_org()
+        fields: dict[str, Any] = {
+            "title": "Vervangen riolering",
+            "discipline": "sewer",
+            "phase": "planned",
+            "geometry": LineString([(174000, 450000), (174100, 450000)]),
+            "start_date": date(2027, 3, 1),
+            "end_date": date(2027, 6, 30),
+        }
+        fields.update(kw)
+        return create_work(session, Actor.system("test"), org.id, WorkData(**fields))
+
+    return make
