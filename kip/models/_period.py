@@ -12,12 +12,11 @@ from datetime import date
 
 from sqlalchemy import CheckConstraint, Computed, Date
 from sqlalchemy.dialects.postgresql import DATERANGE, Range
-from sqlalchemy.orm import Mapped, declarative_mixin, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 PERIOD_SQL = "CASE WHEN end_date >= start_date THEN daterange(start_date, end_date, '[]') END"
 
 
-@declarative_mixin
 class PeriodMixin:
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)

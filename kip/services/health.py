@@ -43,12 +43,18 @@ def database_health(engine: Engine) -> DatabaseHealth:
                 srid = conn.execute(
                     text("SELECT Find_SRID(current_schema()::text, 'works', 'geom')")
                 ).scalar()
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    except OperationalError as exc:
         return DatabaseHealth(
             ok=False,
             reachable=False,
-            problem=f"database unreachable: {reason}",
+            problem=f"database unreachable: {_first_line(exc)}",
+            expected_revision=expected,
+        )
+    except SQLAlchemyError as exc:
+        return DatabaseHealth(
+            ok=False,
+            reachable=True,
+            problem=f"database error: {_first_line(exc)}",
             expected_revision=expected,
         )
 
