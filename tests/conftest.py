@@ -85,9 +85,11 @@ def database_url(throwaway: Throwaway) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["KIP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True})
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True})
+    yield app
+    database(app).dispose()  # close the pooled connections before the database is dropped
 
 
 @pytest.fixture(scope="session")

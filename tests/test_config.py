@@ -141,7 +141,10 @@ def test_overrides_win_over_every_other_source(tmp_path: Path) -> None:
         ("postgresql://u@h/kip", "postgresql+psycopg://u@h/kip"),
         ("postgresql+psycopg2://u@h/kip", "postgresql+psycopg://u@h/kip"),
         ("postgresql+psycopg://u@h/kip", "postgresql+psycopg://u@h/kip"),
-        ("postgresql://u:p%40ss@h/kip?sslmode=require", "postgresql+psycopg://u:p%40ss@h/kip?sslmode=require"),
+        (
+            "postgresql://u:p%40ss@h/kip?sslmode=require",
+            "postgresql+psycopg://u:p%40ss@h/kip?sslmode=require",
+        ),
     ],
 )
 def test_postgres_urls_are_normalised_to_psycopg3(url: str, expected: str) -> None:

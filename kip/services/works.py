@@ -181,12 +181,7 @@ def update_work(
         setattr(work, attribute, new)
     if not changes:
         return work
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(
-            f"work {work.id} was changed by somebody else meanwhile; reload and try again"
-        ) from None
+    _flush_versioned(session, work)
     _record(session, actor, work, WorkChangeAction.UPDATE, changes)
     session.flush()
     return work
@@ -200,10 +195,25 @@ def delete_work(session: Session, actor: Actor, work: Work, expected_version: in
             current_version=work.version,
         )
     work.deleted_at = datetime.now(UTC)
-    session.flush()
+    _flush_versioned(session, work)
     _record(session, actor, work, WorkChangeAction.DELETE, {})
     session.flush()
     return work
+
+
+def _flush_versioned(session: Session, work: Work) -> None:
+    """Flush a change to ``work``; raise StaleVersion when another transaction got there first.
+
+    The id is read before the flush: a failed flush rolls the session back, after which the
+    work's attributes can no longer be loaded.
+    """
+    work_id = work.id
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(
+            f"work {work_id} was changed by somebody else meanwhile; reload and try again"
+        ) from None
 
 
 def history(session: Session, work: Work) -> list[WorkChange]:
