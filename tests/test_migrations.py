@@ -67,6 +67,9 @@ def test_the_kip_tables_are_the_expected_ones() -> None:
         "works",
         "work_changes",
         "dig_bans",
+        "users",
+        "api_tokens",
+        "audit_events",
     } == KIP_TABLES
 
 

@@ -157,8 +157,13 @@ class WorkChange(Base):
         text_enum(WorkChangeAction, "work_change_action")
     )
     # Who: a person, a token or a system process, as a stable label ("user:12",
-    # "token:4", "system:demo"). The accounts issue links users and tokens.
+    # "token:4", "system:demo").
     actor: Mapped[str] = mapped_column(String(200))
+    # The person or token behind the change, when it was not KIP itself.
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL")
+    )
     changed_at: Mapped[datetime] = created_at_column()
     # {field: [old, new]}; geometry as WKT in the project CRS; dates as ISO strings.
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

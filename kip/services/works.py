@@ -124,6 +124,8 @@ def _record(
             version=work.version,
             action=action,
             actor=actor.label,
+            actor_user_id=actor.user_id,
+            actor_token_id=actor.token_id,
             changes=changes,
         )
     )
