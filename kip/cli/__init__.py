@@ -1,0 +1,59 @@
+"""The ``kip`` command line for operators: database, organisations, demo data, serving.
+
+Every command that writes runs the same services as the web, inside one transaction
+(:func:`kip.db.unit_of_work`): it all happens, or nothing does. Errors are one clear line
+on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask.cli import FlaskGroup, NoAppException
+
+from ..config import ConfigError
+from ..errors import KipError
+
+
+def _create_app():
+    from .. import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise NoAppException(str(exc)) from None
+
+
+def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn KIP's and the database's errors into a one-line message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return fn(*args, **kwargs)
+        except KipError as exc:
+            raise click.ClickException(exc.message) from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"the database cannot be reached: {reason}") from None
+
+    return wrapper
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.version_option(package_name="kip")
+def main() -> None:
+    """KIP, kaart voor integrale planning: the integrated planning map for works."""
+
+
+def _register_commands() -> None:
+    """Each area of KIP keeps its commands in a module of this package."""
+    from . import db, demo, orgs  # noqa: F401
+
+
+_register_commands()
