@@ -18,13 +18,24 @@ from ..config import ConfigError
 from ..errors import KipError
 
 
+class NotConfigured(NoAppException):
+    """KIP cannot start (no database configured, a bad setting): one line, exit code 1.
+
+    A :class:`NoAppException`, so that ``kip --help`` still lists the commands."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
 def _create_app():
     from .. import create_app
 
     try:
         return create_app()
     except ConfigError as exc:
-        raise NoAppException(str(exc)) from None
+        raise NotConfigured(str(exc)) from None
 
 
 def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
