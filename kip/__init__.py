@@ -20,10 +20,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``config`` overrides every other source (tests pass their database URL this way).
     Nothing here touches the database; the first request or command does.
     """
-    from . import db, i18n
+    from . import db, i18n, security
     from .config import load_config, secret_key
     from .errors import register_error_handlers
-    from .web import health, home
+    from .web import admin, auth, health, home, works
 
     instance_path = os.environ.get("KIP_INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(
@@ -38,7 +38,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
     register_error_handlers(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
+    for blueprint in (health.bp, home.bp, auth.bp, admin.bp, works.bp):
+        app.register_blueprint(blueprint)
+    security.rate_limit(app, "auth.login", "RATELIMIT_LOGIN")
+    security.rate_limit(app, "auth.request_reset", "RATELIMIT_PASSWORD_RESET")
     return app

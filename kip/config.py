@@ -32,6 +32,27 @@ DEFAULTS: dict[str, Any] = {
     # Seconds to wait for the database when connecting (the health check must answer fast).
     "DATABASE_CONNECT_TIMEOUT": 5,
     "DATABASE_POOL_SIZE": 5,
+    # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
+    "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
+    # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.
+    "HTTPS": False,
+    # Proxies in front of KIP whose X-Forwarded-* headers are trusted (0: none).
+    "TRUSTED_PROXIES": 0,
+    # Largest request body in bytes (file uploads included).
+    "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Rate limits (Flask-Limiter). Use redis://127.0.0.1:6379 with more than one worker.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_LOGIN": "10 per minute;100 per day",
+    "RATELIMIT_PASSWORD_RESET": "5 per hour",
+    "RATELIMIT_API": "600 per minute",
+    # Outgoing mail (password reset links). Without MAIL_SERVER the link is logged instead.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "KIP <kip@localhost>",
 }
 
 # Settings that may also be given without the KIP_ prefix, as common platforms set them.

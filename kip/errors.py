@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 
@@ -72,12 +72,23 @@ def wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(KipError)
     def handle_kip_error(error: KipError):
-        return _problem_response(error.status, error.problem())
+        if wants_json():
+            response = _problem_response(error.status, error.problem())
+            if error.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="kip"'
+            return response
+        if error.status == 401:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return render_template("error.html", status=error.status, message=error.message), (
+            error.status
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if not wants_json():
-            return error
+            return render_template(
+                "error.html", status=error.code, message=error.description
+            ), error.code or 500
         return _problem_response(
             error.code or 500,
             {
@@ -87,3 +98,17 @@ def register_error_handlers(app: Flask) -> None:
                 "detail": error.description,
             },
         )
+
+
+class Unauthorized(KipError):
+    """Who you are is not known (no or a bad login or token)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(KipError):
+    """Who you are is known, and you may not do this."""
+
+    status = 403
+    code = "forbidden"

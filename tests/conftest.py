@@ -87,7 +87,14 @@ def database_url(throwaway: Throwaway) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["KIP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     yield app
     database(app).dispose()  # close the pooled connections before the database is dropped
 
@@ -165,5 +172,36 @@ def make_work(session: Session, actor: Actor, make_org):
         }
         fields.update(kw)
         return create_work(session, Actor.system("test"), org.id, WorkData(**fields))
+
+    return make
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def password() -> str:
+    """The password every account made by ``make_user`` has."""
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(session: Session, make_org):
+    """Create an account (through the service) with the password ``PASSWORD``."""
+    from kip.services.accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "planner", organisation=None, email: str | None = None, **kw: Any):
+        org = organisation or make_org()
+        return create_user(
+            session,
+            Actor.system("test"),
+            email=email or f"user{next(counter)}-{uuid.uuid4().hex[:6]}@example.org",
+            name=kw.pop("name", f"Test {role}"),
+            organisation=org,
+            role=role,
+            password=kw.pop("password", PASSWORD),
+        )
 
     return make

@@ -216,7 +216,7 @@ def committed_work(committed_engine: Engine) -> int:
     """A work that really exists (committed) in ``committed_engine``'s database."""
     planner = Actor(label="user:a")
     with Session(committed_engine) as setup:
-        org = add_organisation(setup, planner, "Gemeente Ede, wegen", "department")
+        org = add_organisation(setup, Actor.system("test"), "Gemeente Ede, wegen", "department")
         work = create_work(
             setup,
             planner,

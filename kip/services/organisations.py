@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import policy
 from ..actors import Actor
 from ..errors import Conflict, NotFound, ValidationError
 from ..models import Organisation, OrganisationKind
@@ -31,6 +32,7 @@ def add_organisation(
     contact_email: str | None = None,
     contact_phone: str | None = None,
 ) -> Organisation:
+    policy.require_administrator(actor)
     name = " ".join(name.split())
     if not name:
         raise ValidationError("an organisation needs a name", errors={"name": "required"})

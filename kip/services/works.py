@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import geo
+from .. import geo, policy
 from ..actors import Actor
 from ..db import bound_srid
+from ..engine import on_work_saved
 from ..errors import NotFound, StaleVersion, ValidationError
 from ..models import (
     Discipline,
@@ -147,6 +148,7 @@ def create_work(session: Session, actor: Actor, organisation_id: int, data: Work
         {k: [None, _plain(v)] for k, v in values.items() if v not in (None, "", [])},
     )
     session.flush()
+    on_work_saved(session, actor.label, work)
     return work
 
 
@@ -186,6 +188,7 @@ def update_work(
     _flush_versioned(session, work)
     _record(session, actor, work, WorkChangeAction.UPDATE, changes)
     session.flush()
+    on_work_saved(session, actor.label, work)
     return work
 
 
@@ -200,6 +203,7 @@ def delete_work(session: Session, actor: Actor, work: Work, expected_version: in
     _flush_versioned(session, work)
     _record(session, actor, work, WorkChangeAction.DELETE, {})
     session.flush()
+    on_work_saved(session, actor.label, work)
     return work
 
 
@@ -235,3 +239,27 @@ def _same(old: Any, new: Any) -> bool:
         b = new if isinstance(new, BaseGeometry) else geo.from_db(new)
         return a.equals_exact(b, 1e-6) and a.geom_type == b.geom_type
     return old == new
+
+
+def get_visible_work(session: Session, actor: Actor, work_id: int) -> Work:
+    """The work, if ``actor`` may see it; else NotFound (never revealing that it exists)."""
+    work = session.get(Work, work_id)
+    if work is None:
+        raise NotFound(f"no work {work_id}")
+    phase = session.get(Phase, work.phase_code)
+    firm = phase is not None and phase.is_firm and phase.takes_part
+    if not policy.can_see_work(actor, work, firm_phase=firm):
+        raise NotFound(f"no work {work_id}")
+    return work
+
+
+def restore_work(session: Session, actor: Actor, work: Work) -> Work:
+    """Undo a soft delete (coordinators only); the history records it."""
+    policy.require_coordinator(actor)
+    if work.deleted_at is None:
+        return work
+    work.deleted_at = None
+    _flush_versioned(session, work)
+    _record(session, actor, work, WorkChangeAction.RESTORE, {})
+    session.flush()
+    return work

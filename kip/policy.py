@@ -1,0 +1,118 @@
+"""Who may see and change what. Pure decisions over an :class:`~kip.actors.Actor`.
+
+- The public sees works that are public and firm (planned or later, not cancelled).
+- Every logged-in person and every token also sees *partners* works, in any phase.
+- *Confidential* works are seen by their own organisation and by coordinators.
+- A planner or coordinator changes the works of their own organisation, and a write token
+  those of its organisation; nobody changes another organisation's works.
+- Coordinators review clashes, manage dig bans and rules, and restore deleted works.
+- Administrators manage organisations, users, tokens and reference lists.
+KIP's own commands (``Actor.system``) may do everything.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+
+from .actors import Actor
+from .errors import Forbidden, Unauthorized
+from .models import Phase, Role, TokenScope, Visibility, Work
+
+
+def is_coordinator(actor: Actor) -> bool:
+    return actor.is_system or actor.role == Role.COORDINATOR
+
+
+def is_administrator(actor: Actor) -> bool:
+    return actor.is_system or actor.role == Role.ADMINISTRATOR
+
+
+def is_partner(actor: Actor) -> bool:
+    """Logged in (a person or a token) or KIP itself: sees partners' works."""
+    return not actor.is_public
+
+
+def visible_works(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Work` for what ``actor`` may see (deleted works excluded)."""
+    live = Work.deleted_at.is_(None)
+    if is_coordinator(actor):
+        return live
+    if actor.is_public:
+        firm = Work.phase_code.in_(
+            select(Phase.code).where(Phase.is_firm.is_(True), Phase.takes_part.is_(True))
+        )
+        return and_(live, Work.visibility == Visibility.PUBLIC, firm)
+    own = (
+        Work.organisation_id == actor.organisation_id
+        if actor.organisation_id is not None
+        else false()
+    )
+    return and_(live, or_(Work.visibility != Visibility.CONFIDENTIAL, own))
+
+
+def can_see_work(actor: Actor, work: Work, *, firm_phase: bool) -> bool:
+    """The same rule as :func:`visible_works`, for one loaded work.
+
+    ``firm_phase`` says whether the work's phase is firm and taking part (the caller knows
+    the phase row; this module does no queries).
+    """
+    if work.deleted_at is not None:
+        return is_coordinator(actor)
+    if is_coordinator(actor):
+        return True
+    if actor.is_public:
+        return work.visibility == Visibility.PUBLIC and firm_phase
+    return work.visibility != Visibility.CONFIDENTIAL or work.organisation_id == (
+        actor.organisation_id
+    )
+
+
+def can_write(actor: Actor) -> bool:
+    """May create and change works at all (of their own organisation)."""
+    if actor.is_system:
+        return True
+    if actor.token_id is not None:
+        return actor.scope == TokenScope.WRITE
+    return actor.role in (Role.PLANNER, Role.COORDINATOR)
+
+
+def require_login(actor: Actor) -> None:
+    if actor.is_public:
+        raise Unauthorized("log in (or send an API token) to do this")
+
+
+def require_edit_rights(actor: Actor, organisation_id: int) -> None:
+    """Raise unless ``actor`` may write works of ``organisation_id``."""
+    require_login(actor)
+    if actor.is_system:
+        return
+    if not can_write(actor):
+        raise Forbidden("this account or token may read, not write")
+    if actor.organisation_id != organisation_id:
+        raise Forbidden("you may only change the works of your own organisation")
+
+
+def require_coordinator(actor: Actor) -> None:
+    require_login(actor)
+    if not is_coordinator(actor):
+        raise Forbidden("only a coordinator may do this")
+
+
+def require_administrator(actor: Actor) -> None:
+    require_login(actor)
+    if not is_administrator(actor):
+        raise Forbidden("only an administrator may do this")
+
+
+__all__ = [
+    "can_see_work",
+    "can_write",
+    "is_administrator",
+    "is_coordinator",
+    "is_partner",
+    "require_administrator",
+    "require_coordinator",
+    "require_edit_rights",
+    "require_login",
+    "visible_works",
+]
