@@ -51,4 +51,5 @@ class Actor:
 
     @property
     def is_public(self) -> bool:
-        return not self.is_system and self.user_id is None and self.token_id is None
+        """Nobody in particular: no role (a person's), no token, not KIP itself."""
+        return not self.is_system and self.role is None and self.token_id is None

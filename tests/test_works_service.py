@@ -16,7 +16,7 @@ from kip import migrate
 from kip.actors import Actor
 from kip.errors import NotFound, StaleVersion, ValidationError
 from kip.geo import from_db
-from kip.models import Work, WorkChange, WorkChangeAction
+from kip.models import Role, Work, WorkChange, WorkChangeAction
 from kip.services.organisations import add_organisation
 from kip.services.works import WorkData, create_work, delete_work, get_work, history, update_work
 
@@ -60,7 +60,7 @@ def count_works(session: Session) -> int:
 
 def test_create_stores_the_work_and_records_its_creation(session: Session, make_org) -> None:
     org = make_org("Gemeente Ede, riolering")
-    actor = Actor(label="user:7", organisation_id=org.id)
+    actor = Actor(label="user:7", organisation_id=org.id, role=Role.PLANNER)
     data = WorkData(
         title="  Vervangen riolering Stationsweg ",
         discipline="sewer",
@@ -211,15 +211,19 @@ def committed_engine(throwaway) -> Iterator[Engine]:
     throwaway.drop(url)
 
 
+def planner(name: str, organisation_id: int) -> Actor:
+    """A planner of the organisation (no account row needed: the label is what is kept)."""
+    return Actor(label=f"user:{name}", organisation_id=organisation_id, role=Role.PLANNER)
+
+
 @pytest.fixture
 def committed_work(committed_engine: Engine) -> int:
     """A work that really exists (committed) in ``committed_engine``'s database."""
-    planner = Actor(label="user:a")
     with Session(committed_engine) as setup:
         org = add_organisation(setup, Actor.system("test"), "Gemeente Ede, wegen", "department")
         work = create_work(
             setup,
-            planner,
+            planner("a", org.id),
             org.id,
             WorkData(
                 title="Herinrichting Molenstraat",
@@ -255,12 +259,20 @@ def test_two_editors_the_second_save_is_refused(
         work_b = get_work(b, committed_work)
         assert work_a.version == work_b.version == 1
 
-        update_work(a, Actor("user:a"), work_a, data_of(work_a, phase="planned"), 1)
+        update_work(
+            a, planner("a", work_a.organisation_id), work_a, data_of(work_a, phase="planned"), 1
+        )
         a.commit()
 
         # B still holds version 1 and says so: only the database knows it moved on.
         with pytest.raises(StaleVersion, match="changed by somebody else") as caught:
-            update_work(b, Actor("user:b"), work_b, data_of(work_b, title="Molenstraat"), 1)
+            update_work(
+                b,
+                planner("b", work_b.organisation_id),
+                work_b,
+                data_of(work_b, title="Molenstraat"),
+                1,
+            )
         assert caught.value.status == 409
         b.rollback()
 
@@ -276,11 +288,13 @@ def test_a_delete_based_on_an_old_read_is_refused(
         work_a = get_work(a, committed_work)
         work_b = get_work(b, committed_work)
 
-        update_work(a, Actor("user:a"), work_a, data_of(work_a, title="Molenstraat"), 1)
+        update_work(
+            a, planner("a", work_a.organisation_id), work_a, data_of(work_a, title="Molenstraat"), 1
+        )
         a.commit()
 
         with pytest.raises(StaleVersion):
-            delete_work(b, Actor("user:b"), work_b, expected_version=1)
+            delete_work(b, planner("b", work_b.organisation_id), work_b, expected_version=1)
         b.rollback()
 
     row, changes = stored_state(committed_engine, committed_work)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Discipline, Organisation, Phase, Visibility, Work
+from .. import policy
+from ..actors import Actor
+from ..models import Discipline, Organisation, Work
 
 
 @dataclass(frozen=True)
@@ -38,30 +40,20 @@ class PublicOverview:
 
 
 def _public_current(today: date):
-    """Works the public may see: public, planned or later, not cancelled, not yet over."""
-    return (
-        Work.deleted_at.is_(None),
-        Work.visibility == Visibility.PUBLIC,
-        Work.end_date >= today,
-        Work.phase_code.in_(
-            select(Phase.code).where(Phase.is_firm.is_(True), Phase.takes_part.is_(True))
-        ),
-    )
+    """What the public may see (see :mod:`kip.policy`), and not yet over."""
+    return (policy.visible_works(Actor.public()), Work.end_date >= today)
 
 
 def public_overview(session: Session, today: date, limit: int = 25) -> PublicOverview:
     conditions = _public_current(today)
     rows = session.execute(
         select(Discipline, func.count(Work.id))
-        .outerjoin(Work, (Work.discipline_code == Discipline.code) & conditions[0]
-                   & conditions[1] & conditions[2] & conditions[3])
+        .outerjoin(Work, and_(Work.discipline_code == Discipline.code, *conditions))
         .where(Discipline.active.is_(True))
         .group_by(Discipline.code)
         .order_by(Discipline.sort_order)
     ).all()
-    by_discipline = [
-        DisciplineCount(d.code, d.label_nl, d.label_en, d.colour, n) for d, n in rows
-    ]
+    by_discipline = [DisciplineCount(d.code, d.label_nl, d.label_en, d.colour, n) for d, n in rows]
     upcoming = [
         UpcomingWork(w.id, w.title, org, w.discipline_code, w.start_date, w.end_date)
         for w, org in session.execute(

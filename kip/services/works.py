@@ -133,6 +133,7 @@ def _record(
 
 
 def create_work(session: Session, actor: Actor, organisation_id: int, data: WorkData) -> Work:
+    policy.require_edit_rights(actor, organisation_id)
     errors = _validate(session, data)
     if errors:
         raise ValidationError("the work cannot be saved", errors=errors)
@@ -167,6 +168,7 @@ def update_work(
     Only what really changed is written and recorded; an update that changes nothing
     leaves the work, its version and its history untouched.
     """
+    policy.require_edit_rights(actor, work.organisation_id)
     if work.version != expected_version:
         raise StaleVersion(
             f"work {work.id} is at version {work.version}, not {expected_version}: "
@@ -194,6 +196,7 @@ def update_work(
 
 def delete_work(session: Session, actor: Actor, work: Work, expected_version: int) -> Work:
     """Soft-delete: the work leaves every list, map and clash but keeps its history."""
+    policy.require_edit_rights(actor, work.organisation_id)
     if work.version != expected_version:
         raise StaleVersion(
             f"work {work.id} is at version {work.version}, not {expected_version}",
