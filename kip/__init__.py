@@ -20,7 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``config`` overrides every other source (tests pass their database URL this way).
     Nothing here touches the database; the first request or command does.
     """
-    from . import db, i18n, security
+    from . import api, db, i18n, security
     from .config import load_config, secret_key
     from .errors import register_error_handlers
     from .web import admin, auth, health, home, works
@@ -39,7 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    register_error_handlers(app)
+    api.init_app(app)
+    register_error_handlers(app)  # after the API's, so every error speaks problem+json
     for blueprint in (health.bp, home.bp, auth.bp, admin.bp, works.bp):
         app.register_blueprint(blueprint)
     security.rate_limit(app, "auth.login", "RATELIMIT_LOGIN")

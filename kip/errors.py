@@ -89,15 +89,22 @@ def register_error_handlers(app: Flask) -> None:
             return render_template(
                 "error.html", status=error.code, message=error.description
             ), error.code or 500
-        return _problem_response(
-            error.code or 500,
-            {
-                "type": "about:blank",
-                "title": error.name,
-                "status": error.code,
-                "detail": error.description,
-            },
-        )
+        body = {
+            "type": "about:blank",
+            "title": error.name,
+            "status": error.code,
+            "detail": error.description,
+        }
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if messages:  # webargs: per location, per field
+            body["errors"] = messages
+            body["title"] = "the request is not valid"
+        response = _problem_response(error.code or 500, body)
+        if error.code == 405 and (allowed := error.get_headers()):
+            for name, value in allowed:
+                if name == "Allow":
+                    response.headers["Allow"] = value
+        return response
 
 
 class Unauthorized(KipError):

@@ -168,3 +168,13 @@ def rate_limit(app: Flask, endpoint: str, limit_setting: str, **kw: object) -> N
     kw.setdefault("methods", ["POST"])
     view = app.view_functions[endpoint]
     app.view_functions[endpoint] = limiter(app).limit(app.config[limit_setting], **kw)(view)
+
+
+def csrf_for_session_writes() -> None:
+    """For API blueprints: a write by a logged-in browser needs the CSRF token (header
+    ``X-CSRFToken``), as a form does. Tokens need none; nobody at all gets 401 from the view."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("Authorization") or not current_user.is_authenticated:
+        return
+    csrf.protect()

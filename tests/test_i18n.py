@@ -38,7 +38,7 @@ def test_every_interface_string_has_a_dutch_translation():
 
 
 def test_compiled_catalogue_matches_the_translations():
-    po = {m.id: m.string for m in _read(read_po, NL_PO) if m.id}
+    po = {m.id: m.string for m in _read(read_po, NL_PO) if m.id and m.string}
     mo = {m.id: m.string for m in _read(read_mo, NL_MO) if m.id}
     assert po == mo, "run ./scripts/translations to compile kip/translations"
 

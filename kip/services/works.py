@@ -61,8 +61,17 @@ class WorkData:
 _ATTRIBUTE = {"discipline": "discipline_code", "phase": "phase_code", "geometry": "geom"}
 
 
+_ENUMS = {"precision": Precision, "traffic_impact": TrafficImpact, "visibility": Visibility}
+
+
 def _validate(session: Session, data: WorkData) -> dict[str, str]:
     errors: dict[str, str] = {}
+    for name, enum_cls in _ENUMS.items():
+        try:
+            setattr(data, name, enum_cls(getattr(data, name)))
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum_cls)
+            errors[name] = f"{getattr(data, name)!r} is not one of {allowed}"
     if not data.title or not data.title.strip():
         errors["title"] = "a work needs a title"
     elif len(data.title) > 200:
@@ -266,3 +275,25 @@ def restore_work(session: Session, actor: Actor, work: Work) -> Work:
     _record(session, actor, work, WorkChangeAction.RESTORE, {})
     session.flush()
     return work
+
+
+def geometry_geojson(session: Session, work_id: int) -> str:
+    """The stored geometry of a work as GeoJSON in EPSG:4326 (7 decimals, about 1 cm)."""
+    from sqlalchemy import func
+
+    return session.execute(
+        select(func.ST_AsGeoJSON(func.ST_Transform(Work.geom, 4326), 7)).where(Work.id == work_id)
+    ).scalar_one()
+
+
+def data_of(work: Work) -> WorkData:
+    """The work's current fields as :class:`WorkData`, to change some and save."""
+    values = {}
+    for f in fields(WorkData):
+        value = getattr(work, _ATTRIBUTE.get(f.name, f.name))
+        if f.name == "geometry":
+            value = geo.from_db(value)
+        elif f.name == "tags":
+            value = list(value or [])
+        values[f.name] = value
+    return WorkData(**values)
