@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from .. import geo
 from ..actors import Actor
 from ..db import bound_srid
-from ..models import DigBan, Discipline, Organisation, Phase, Street, Work
+from ..models import DigBan, Discipline, Organisation, Phase, Role, Street, Work
 from ..services.organisations import add_organisation
 from ..services.works import create_work, update_work
+from .accounts import DEMO_PASSWORD, demo_people, load_demo_accounts
 from .bans import BAN_ORGANISATION
 from .plan import DemoPlan, build_plan
 from .town import SOURCE_SRID
@@ -59,6 +60,7 @@ class DemoReport:
     streets: Tally = field(default_factory=Tally)
     works: Tally = field(default_factory=Tally)
     dig_bans: Tally = field(default_factory=Tally)
+    accounts: Tally = field(default_factory=Tally)
 
     @property
     def changed(self) -> bool:
@@ -71,6 +73,7 @@ class DemoReport:
             "streets": self.streets,
             "works": self.works,
             "dig bans": self.dig_bans,
+            "accounts": self.accounts,
         }
 
     def summary(self) -> str:
@@ -83,6 +86,12 @@ class DemoReport:
             )
         if not self.changed:
             lines.append("The demo town was already loaded: nothing changed.")
+        login = {role: email for _key, _name, email, role in reversed(demo_people())}
+        lines.append(
+            f"Log in as {login[Role.COORDINATOR]} (coordinator), {login[Role.PLANNER]} "
+            f"(planner) or {login[Role.ADMINISTRATOR]} (administrator), "
+            f"password {DEMO_PASSWORD}"
+        )
         return "\n".join(lines)
 
 
@@ -99,6 +108,9 @@ def load_demo(session: Session, actor: Actor) -> DemoReport:
     _load_streets(session, plan, srid, report.streets)
     works = _load_works(session, actor, plan, organisations, srid, report.works)
     _load_dig_bans(session, plan, organisations[BAN_ORGANISATION], works, srid, report.dig_bans)
+    created, there = load_demo_accounts(session, actor, organisations)
+    report.accounts.created += created
+    report.accounts.unchanged += there
     session.flush()
     return report
 
