@@ -1,0 +1,243 @@
+"""Every route × every kind of caller → the expected status, generated from the URL map.
+
+A route that has no rule here fails :func:`test_every_route_has_a_rule`: a new page or
+endpoint is not done until somebody has decided who may use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from shapely import LineString
+
+from kip.actors import Actor
+from kip.services import accounts
+
+ROLES = (
+    "anonymous",
+    "planner",  # of the organisation that owns the subject work
+    "other_planner",  # of another organisation
+    "coordinator",  # of the municipality (a third organisation)
+    "administrator",
+    "read_token",  # of the owning organisation
+    "write_token",
+    "expired_token",
+    "revoked_token",
+)
+BAD_TOKENS = {"expired_token": 401, "revoked_token": 401}
+CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+def everyone(status: int, *, bad_tokens: int | None = None) -> dict[str, int]:
+    result = dict.fromkeys(ROLES, status)
+    if bad_tokens is not None:
+        result.update(dict.fromkeys(BAD_TOKENS, bad_tokens))
+    return result
+
+
+def roles(default: int, bad_tokens: int | None = None, **overrides: int) -> dict[str, int]:
+    result = everyone(default, bad_tokens=bad_tokens)
+    result.update(overrides)
+    return result
+
+
+NO_SESSION = ("anonymous", "read_token", "write_token", "expired_token", "revoked_token")
+
+
+def form_post(expected: dict[str, int]) -> dict[str, int]:
+    """A form POST: without a login session there is no CSRF token, so 400 comes first."""
+    return {**expected, **dict.fromkeys(NO_SESSION, 400)}
+
+
+# A page refuses a bad token like a missing login: it sends you to the login page (302).
+PAGE_LOGIN = 302
+SESSION_ONLY = {"read_token": 302, "write_token": 302}
+ADMIN_PAGE = roles(403, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN, administrator=200)
+
+FEATURE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [5.6656, 52.0406]},
+    "properties": {
+        "title": "Nieuwe kabel",
+        "discipline": "electricity",
+        "phase": "design",
+        "start_date": "2027-01-01",
+        "end_date": "2027-02-01",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str  # with {work}, {deleted}, {token} placeholders
+    expected: dict[str, int]
+    json: dict | None = None
+    form: dict | None = None
+    if_match: bool = False
+
+
+# (endpoint, method) -> what each caller gets.
+MATRIX: dict[tuple[str, str], Case] = {
+    ("static", "GET"): Case("/static/kip.css", everyone(200)),
+    ("health.healthz", "GET"): Case("/healthz", everyone(200)),
+    ("home.index", "GET"): Case("/", everyone(200)),
+    ("auth.login", "GET"): Case("/login", everyone(200)),
+    ("auth.login", "POST"): Case(
+        "/login", form_post(everyone(200)), form={"email": "", "password": ""}
+    ),
+    ("auth.logout", "POST"): Case("/logout", form_post(everyone(302)), form={}),
+    ("auth.account", "GET"): Case(
+        "/account", roles(200, bad_tokens=302, anonymous=302, **SESSION_ONLY)
+    ),
+    ("auth.account", "POST"): Case("/account", form_post(everyone(200)), form={}),
+    ("auth.request_reset", "GET"): Case("/password-reset", everyone(200)),
+    ("auth.request_reset", "POST"): Case(
+        "/password-reset", form_post(everyone(200)), form={"email": ""}
+    ),
+    ("auth.reset", "GET"): Case("/password-reset/not-a-token", everyone(400)),
+    ("auth.reset", "POST"): Case("/password-reset/not-a-token", everyone(400), form={}),
+    ("admin.index", "GET"): Case("/admin/", {**ADMIN_PAGE, "administrator": 302}),
+    ("admin.users", "GET"): Case("/admin/users", ADMIN_PAGE),
+    ("admin.users", "POST"): Case("/admin/users", form_post(ADMIN_PAGE), form={}),
+    ("admin.tokens", "GET"): Case("/admin/tokens", ADMIN_PAGE),
+    ("admin.tokens", "POST"): Case("/admin/tokens", form_post(ADMIN_PAGE), form={}),
+    ("admin.organisations", "GET"): Case("/admin/organisations", ADMIN_PAGE),
+    ("admin.organisations", "POST"): Case("/admin/organisations", form_post(ADMIN_PAGE), form={}),
+    ("admin.revoke_token", "POST"): Case(
+        "/admin/tokens/{token}/revoke", form_post({**ADMIN_PAGE, "administrator": 302}), form={}
+    ),
+    ("works.show", "GET"): Case("/works/{work}", roles(200, bad_tokens=302, anonymous=404)),
+    ("works.restore", "POST"): Case(
+        "/works/{deleted}/restore",
+        form_post(roles(403, coordinator=302)),
+        form={},
+    ),
+    ("api_works.Works", "GET"): Case("/api/v1/works", roles(200, bad_tokens=401)),
+    ("api_works.Works", "POST"): Case(
+        "/api/v1/works",
+        roles(201, bad_tokens=401, anonymous=401, administrator=403, read_token=403),
+        json=FEATURE,
+    ),
+    ("api_works.Work", "GET"): Case(
+        "/api/v1/works/{work}", roles(200, bad_tokens=401, anonymous=404)
+    ),
+    ("api_works.Work", "PATCH"): Case(
+        "/api/v1/works/{work}",
+        roles(403, bad_tokens=401, anonymous=404, planner=200, write_token=200),
+        json={"properties": {"title": "Nieuwe titel"}},
+        if_match=True,
+    ),
+    ("api_works.Work", "DELETE"): Case(
+        "/api/v1/works/{work}",
+        roles(403, bad_tokens=401, anonymous=404, planner=204, write_token=204),
+        if_match=True,
+    ),
+    ("api_works.History", "GET"): Case(
+        "/api/v1/works/{work}/history", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api-docs.openapi_json", "GET"): Case("/api/v1/openapi.json", everyone(200)),
+    ("api_docs", "GET"): Case("/api/v1/docs", everyone(200)),
+}
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((rule.endpoint, method))
+    return found
+
+
+def test_every_route_has_a_rule(app):
+    missing = _routes(app) - set(MATRIX)
+    assert not missing, f"decide who may use these routes and add them to MATRIX: {missing}"
+    stale = set(MATRIX) - _routes(app)
+    assert not stale, f"these routes no longer exist: {stale}"
+
+
+@pytest.fixture
+def callers(app, session, make_org, make_user, make_work, password):
+    own = make_org("Gemeente Ede – Riolering")
+    other = make_org("Netwerk Vallei", kind="grid_operator")
+    municipality = make_org("Gemeente Ede – Coördinatie")
+    people = {
+        "planner": make_user("planner", organisation=own),
+        "other_planner": make_user("planner", organisation=other),
+        "coordinator": make_user("coordinator", organisation=municipality),
+        "administrator": make_user("administrator", organisation=municipality),
+    }
+    system = Actor.system("test")
+
+    def token(scope: str) -> accounts.NewToken:
+        return accounts.create_token(session, system, organisation=own, scope=scope, name=scope)
+
+    read, write, expired, revoked = token("read"), token("write"), token("write"), token("write")
+    expired.token.expires_at = accounts.now() - timedelta(minutes=1)
+    accounts.revoke_token(session, system, revoked.token.id)
+    subject = make_work(
+        organisation=own,
+        visibility="partners",
+        geometry=LineString([(174000, 450000), (174050, 450000)]),
+        start_date=date(2027, 5, 1),
+        end_date=date(2027, 6, 1),
+    )
+    deleted = make_work(organisation=own, visibility="partners", title="Weg")
+    from kip.services.works import delete_work
+
+    delete_work(session, system, deleted, deleted.version)
+    session.flush()
+
+    result = {}
+    for role in ROLES:
+        client = app.test_client()
+        headers: dict[str, str] = {}
+        csrf = None
+        if role in people:
+            page = client.get("/login").get_data(as_text=True)
+            csrf = CSRF.search(page).group(1)
+            response = client.post(
+                "/login",
+                data={"email": people[role].email, "password": password, "csrf_token": csrf},
+            )
+            assert response.status_code == 302, role
+            headers["X-CSRFToken"] = csrf
+        elif role.endswith("token"):
+            secret = {
+                "read_token": read,
+                "write_token": write,
+                "expired_token": expired,
+                "revoked_token": revoked,
+            }[role].secret
+            headers["Authorization"] = f"Bearer {secret}"
+        result[role] = (client, headers, csrf)
+    ids = {"work": subject.id, "deleted": deleted.id, "token": read.token.id}
+    return result, ids, subject
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[1]} {r[0]}")
+def test_who_may_use_the_route(route, callers, connection):
+    case = MATRIX[route]
+    clients, ids, subject = callers
+    _endpoint, method = route
+    got = {}
+    for role in ROLES:
+        client, headers, csrf = clients[role]
+        headers = dict(headers)
+        if case.if_match:
+            headers["If-Match"] = f'"v{subject.version}"'
+        kwargs: dict = {"headers": headers}
+        if case.json is not None:
+            kwargs["json"] = case.json
+        if case.form is not None:
+            kwargs["data"] = {**case.form, **({"csrf_token": csrf} if csrf else {})}
+        savepoint = connection.begin_nested()
+        try:
+            response = client.open(case.path.format(**ids), method=method, **kwargs)
+            got[role] = response.status_code
+            response.close()
+        finally:
+            savepoint.rollback()
+    assert got == case.expected
