@@ -32,6 +32,15 @@ DEFAULTS: dict[str, Any] = {
     # Seconds to wait for the database when connecting (the health check must answer fast).
     "DATABASE_CONNECT_TIMEOUT": 5,
     "DATABASE_POOL_SIZE": 5,
+    # Combination proposals: unit figures for what digging once instead of twice saves.
+    "COMBINATION_TRENCH_EUR_PER_M": 250.0,
+    "COMBINATION_REPAVE_WIDTH_M": 3.0,
+    "COMBINATION_REPAVE_EUR_PER_M2": 45.0,
+    # A dig ban proposed when a road/pavement work is completed: its area is the work's
+    # geometry grown by this many metres, its period this many years from the day after.
+    "DIG_BAN_BUFFER_M": 1.0,
+    "DIG_BAN_YEARS": 3,
+    "DIG_BAN_DISCIPLINES": ["road"],
     # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
     # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from ..models import Precision, TrafficImpact, Visibility
+
+
+def storable(value: str) -> None:
+    """Text PostgreSQL can keep: no NUL characters, and valid Unicode (no lone surrogates)."""
+    if "\x00" in value:
+        raise ValidationError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("text must be valid Unicode") from None
+
+
+class Text(fields.String):
+    """A string field that refuses what the database cannot store."""
+
+    def __init__(self, **kwargs) -> None:
+        validators = kwargs.pop("validate", None)
+        validators = [validators] if callable(validators) else list(validators or [])
+        super().__init__(validate=[storable, *validators], **kwargs)
+
+
+class TextEmail(fields.Email):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(validate=[storable], **kwargs)
+
 
 GEOMETRY_TYPES = ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"]
 
@@ -35,37 +60,37 @@ class WorkPropertiesSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.Str(load_default="", validate=validate.Length(max=10_000))
-    discipline = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    phase = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = Text(load_default="", validate=validate.Length(max=10_000))
+    discipline = Text(required=True, validate=validate.Length(min=1, max=40))
+    phase = Text(required=True, validate=validate.Length(min=1, max=40))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
-    precision = fields.Str(
+    precision = Text(
         load_default=Precision.DAY.value, validate=validate.OneOf([p.value for p in Precision])
     )
     excavation = fields.Bool(load_default=False)
-    traffic_impact = fields.Str(
+    traffic_impact = Text(
         load_default=TrafficImpact.NONE.value,
         validate=validate.OneOf([t.value for t in TrafficImpact]),
     )
-    visibility = fields.Str(
+    visibility = Text(
         load_default=Visibility.PARTNERS.value,
         validate=validate.OneOf([v.value for v in Visibility]),
     )
-    external_ref = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=200))
-    contact_name = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=200))
-    contact_email = fields.Email(allow_none=True, load_default=None)
-    contact_phone = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    external_ref = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    contact_name = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    contact_email = TextEmail(allow_none=True, load_default=None)
+    contact_phone = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
     budget = fields.Decimal(
         allow_none=True,
         load_default=None,
         places=2,
         as_string=False,
-        validate=validate.Range(min=0, max=999_999_999_999),
+        metadata={"minimum": 0, "maximum": 999_999_999_999, "description": "euros"},
     )
     tags = fields.List(
-        fields.Str(validate=validate.Length(min=1, max=60)),
+        Text(validate=validate.Length(min=1, max=60)),
         load_default=list,
         validate=validate.Length(max=20),
     )
@@ -84,7 +109,7 @@ class WorkFeatureInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    type = fields.Str(required=True, validate=validate.Equal("Feature"))
+    type = Text(required=True, validate=validate.Equal("Feature"))
     id = fields.Raw(allow_none=True, metadata={"description": "ignored on input"})
     geometry = fields.Nested(GeometrySchema, required=True)
     properties = fields.Nested(WorkPropertiesSchema, required=True)
@@ -94,7 +119,7 @@ class WorkFeaturePatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    type = fields.Str(validate=validate.Equal("Feature"))
+    type = Text(validate=validate.Equal("Feature"))
     id = fields.Raw(allow_none=True)
     geometry = fields.Nested(GeometrySchema)
     properties = fields.Nested(WorkPatchPropertiesSchema(partial=True))
@@ -154,13 +179,16 @@ class WorkQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    bbox = fields.Str(metadata={"description": "minlon,minlat,maxlon,maxlat (EPSG:4326)"})
+    bbox = Text(
+        validate=validate.Regexp(r"^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$"),
+        metadata={"description": "minlon,minlat,maxlon,maxlat (EPSG:4326)"},
+    )
     start = fields.Date(metadata={"description": "works that are still going on at this date"})
     end = fields.Date(metadata={"description": "works that have started by this date"})
-    discipline = fields.Str(metadata={"description": "one or more codes, comma separated"})
-    phase = fields.Str(metadata={"description": "one or more codes, comma separated"})
+    discipline = Text(metadata={"description": "one or more codes, comma separated"})
+    phase = Text(metadata={"description": "one or more codes, comma separated"})
     organisation = fields.Int(validate=validate.Range(min=1, max=2**62))
-    q = fields.Str(validate=validate.Length(max=200), metadata={"description": "text search"})
+    q = Text(validate=validate.Length(max=200), metadata={"description": "text search"})
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
@@ -169,7 +197,7 @@ class CrsQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    crs = fields.Str(
+    crs = Text(
         validate=validate.Length(max=200),
         metadata={
             "description": "the CRS of the geometry sent, e.g. EPSG:28992 "

@@ -59,7 +59,12 @@ class PreconditionFailed(KipError):
 def _errors(*statuses: int):
     def decorate(fn):
         for status in statuses:
-            fn = blp.alt_response(status, schema=ProblemSchema, description="problem")(fn)
+            fn = blp.alt_response(
+                status,
+                schema=ProblemSchema,
+                description="problem",
+                content_type="application/problem+json",
+            )(fn)
         return fn
 
     return decorate

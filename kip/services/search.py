@@ -6,6 +6,7 @@ may see, never widens it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,8 +30,39 @@ class WorkFilter:
     disciplines: tuple[str, ...] = ()
     phases: tuple[str, ...] = ()
     organisation_id: int | None = None
+    # Organisations by id or by name (case-insensitive), as the command line gives them.
+    organisations: tuple[str, ...] = ()
     q: str | None = None
     extra: tuple[ColumnElement[bool], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        bbox: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        disciplines: Iterable[str] = (),
+        organisations: Iterable[str | int] = (),
+        phases: Iterable[str] = (),
+        q: str | None = None,
+    ) -> WorkFilter:
+        """From text as a URL or the command line gives it; bad input is a ValidationError.
+
+        >>> WorkFilter.parse(bbox="5.6,52.0,5.7,52.1", organisations=["Waterbedrijf"]).bbox
+        (5.6, 52.0, 5.7, 52.1)
+        """
+        if start is not None and end is not None and end < start:
+            raise ValidationError("end is before start", errors={"end": "before start"})
+        return cls(
+            bbox=parse_bbox(bbox) if bbox else None,
+            start=start,
+            end=end,
+            disciplines=tuple(disciplines),
+            phases=tuple(phases),
+            organisations=tuple(str(o) for o in organisations),
+            q=(q or "").strip() or None,
+        )
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -69,9 +101,16 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minlon, minlat, maxlon, maxlat
 
 
-def conditions(actor: Actor, filters: WorkFilter) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for ``filters``, within what ``actor`` may see."""
-    where: list[ColumnElement[bool]] = [policy.visible_works(actor), *filters.extra]
+def conditions(
+    actor: Actor, filters: WorkFilter, *, visible: ColumnElement[bool] | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for ``filters``, within what ``actor`` may see.
+
+    ``visible`` replaces :func:`kip.policy.visible_works` for callers that decide
+    visibility themselves (a coordinator's export on behalf of someone, say).
+    """
+    seen = visible if visible is not None else policy.visible_works(actor)
+    where: list[ColumnElement[bool]] = [seen, *filters.extra]
     if filters.bbox is not None:
         envelope = func.ST_Transform(func.ST_MakeEnvelope(*filters.bbox, 4326), bound_srid())
         where.append(func.ST_Intersects(Work.geom, envelope))
@@ -89,6 +128,17 @@ def conditions(actor: Actor, filters: WorkFilter) -> list[ColumnElement[bool]]:
         where.append(Work.phase_code.in_(filters.phases))
     if filters.organisation_id is not None:
         where.append(Work.organisation_id == filters.organisation_id)
+    if filters.organisations:
+        ids = [int(o) for o in filters.organisations if o.isdigit()]
+        names = [o.lower() for o in filters.organisations if not o.isdigit()]
+        where.append(
+            or_(
+                Work.organisation_id.in_(ids),
+                Work.organisation_id.in_(
+                    select(Organisation.id).where(func.lower(Organisation.name).in_(names))
+                ),
+            )
+        )
     if filters.q:
         pattern = (
             "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"

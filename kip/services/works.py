@@ -91,6 +91,8 @@ def _validate(session: Session, data: WorkData) -> dict[str, str]:
         errors["geometry"] = str(problem)
     if data.budget is not None and data.budget < 0:
         errors["budget"] = "a budget cannot be negative"
+    elif data.budget is not None and data.budget >= MAX_BUDGET:
+        errors["budget"] = "a budget must stay below 1,000,000,000,000 euros"
     return errors
 
 
@@ -162,8 +164,12 @@ def create_work(session: Session, actor: Actor, organisation_id: int, data: Work
     return work
 
 
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+MAX_BUDGET = 10**12  # numeric(14, 2)
+
+
 def get_work(session: Session, work_id: int, *, include_deleted: bool = False) -> Work:
-    work = session.get(Work, work_id)
+    work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
     if work is None or (work.is_deleted and not include_deleted):
         raise NotFound(f"no work {work_id}")
     return work
@@ -255,7 +261,7 @@ def _same(old: Any, new: Any) -> bool:
 
 def get_visible_work(session: Session, actor: Actor, work_id: int) -> Work:
     """The work, if ``actor`` may see it; else NotFound (never revealing that it exists)."""
-    work = session.get(Work, work_id)
+    work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
     if work is None:
         raise NotFound(f"no work {work_id}")
     phase = session.get(Phase, work.phase_code)

@@ -1,0 +1,8 @@
+"""Readers and writers of files: GIS files in (through GDAL), works out.
+
+- :mod:`.readers` reads GeoJSON, GeoPackage, zipped Shapefile, KML and CSV into columns;
+- :mod:`.columns` recognises column names and value words, and reads mapping files;
+- :mod:`.values` and :mod:`.rows` turn cells into the fields of works;
+- :mod:`.geometry` checks and reprojects geometries, vectorised;
+- :mod:`.writers` writes GeoJSON, GeoPackage, CSV and XLSX.
+"""

@@ -1,0 +1,329 @@
+"""The SQL half of a bulk import: a staging table, classification, set-based writes.
+
+All of it runs on the session's connection, inside the caller's transaction. The staging
+table is temporary (``ON COMMIT DROP``) and dropped again when the import ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..actors import Actor
+from ..errors import StaleVersion
+from ..io.rows import Rows
+
+STAGE = "kip_import_stage"
+# The staged columns, as the works table names them, in COPY order.
+STAGE_COLUMNS = (
+    "row_no",
+    "ok",
+    "external_ref",
+    "title",
+    "description",
+    "discipline_code",
+    "phase_code",
+    "start_date",
+    "end_date",
+    "precision",
+    "excavation",
+    "traffic_impact",
+    "visibility",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "budget",
+    "tags",
+    "geom",
+)
+# Compared and written on update when the file gives them; the rest only fill new works.
+ALWAYS = ("title", "discipline_code", "phase_code", "start_date", "end_date", "precision", "geom")
+OPTIONAL = (
+    "description",
+    "excavation",
+    "traffic_impact",
+    "visibility",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "budget",
+    "tags",
+)
+FIELD_OF = {"discipline_code": "discipline", "phase_code": "phase", "geom": "geometry"}
+# Geometries that differ by less than this (project CRS units: metres) are the same.
+GEOMETRY_TOLERANCE = 0.001
+
+
+# --- staging -------------------------------------------------------------------------------
+
+
+def stage_rows(session: Session, rows: Rows, srid: int) -> None:
+    conn = session.connection()
+    drop_stage(session)
+    conn.execute(
+        text(
+            f"""CREATE TEMP TABLE {STAGE} (
+                row_no integer PRIMARY KEY, ok boolean NOT NULL, external_ref varchar(200),
+                title varchar(200), description text, discipline_code varchar(40),
+                phase_code varchar(40), start_date date, end_date date, precision varchar(7),
+                excavation boolean, traffic_impact varchar(7), visibility varchar(12),
+                contact_name varchar(200), contact_email varchar(320), contact_phone varchar(50),
+                budget numeric(14, 2), tags varchar(60)[], geom geometry(Geometry, {srid}),
+                work_id bigint, version integer, was_deleted boolean, action varchar(9),
+                changes jsonb
+            ) ON COMMIT DROP"""
+        )
+    )
+    geoms = rows.columns["geom"]
+    present = ~shapely.is_missing(geoms)
+    hexes = np.full(len(geoms), None, dtype=object)
+    if present.any():
+        hexes[present] = shapely.to_wkb(
+            shapely.set_srid(geoms[present], srid), hex=True, include_srid=True
+        )
+    ok = [i not in rows.problems for i in range(rows.count)]
+    cols = rows.columns
+    data = [
+        range(1, rows.count + 1),
+        ok,
+        cols["external_ref"],
+        cols["title"],
+        cols["description"],
+        cols["discipline_code"],
+        cols["phase_code"],
+        cols["start_date"],
+        cols["end_date"],
+        cols["precision"],
+        cols["excavation"],
+        cols["traffic_impact"],
+        cols["visibility"],
+        cols["contact_name"],
+        cols["contact_email"],
+        cols["contact_phone"],
+        cols["budget"],
+        cols["tags"],
+        hexes,
+    ]
+    cursor = conn.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+        for record in zip(*data, strict=True):
+            copy.write_row(record)
+    conn.execute(text(f"CREATE INDEX ON {STAGE} (external_ref)"))
+    conn.execute(text(f"ANALYZE {STAGE}"))
+
+
+def drop_stage(session: Session) -> None:
+    session.connection().execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
+
+
+def _same_geometry(a: str, b: str) -> str:
+    return (
+        f"(ST_OrderingEquals({a}, {b}) OR (GeometryType({a}) = GeometryType({b}) "
+        f"AND ST_NPoints({a}) = ST_NPoints({b}) "
+        f"AND ST_HausdorffDistance({a}, {b}) <= {GEOMETRY_TOLERANCE}))"
+    )
+
+
+def _compared(present: set[str]) -> list[str]:
+    return [*ALWAYS, *(c for c in OPTIONAL if c in present)]
+
+
+def classify(session: Session, organisation_id: int, present: set[str]) -> None:
+    """Match staged rows to works by external reference and note what would change."""
+    parts = []
+    for column in _compared(present):
+        if column == "geom":
+            parts.append(
+                f"'geom', CASE WHEN NOT {_same_geometry('w.geom', 's.geom')} "
+                "THEN jsonb_build_array(ST_AsText(w.geom), ST_AsText(s.geom)) END"
+            )
+        elif column == "budget":
+            parts.append(
+                "'budget', CASE WHEN s.budget IS DISTINCT FROM w.budget "
+                "THEN jsonb_build_array(w.budget::text, s.budget::text) END"
+            )
+        else:
+            parts.append(
+                f"'{column}', CASE WHEN s.{column} IS DISTINCT FROM w.{column} "
+                f"THEN jsonb_build_array(to_jsonb(w.{column}), to_jsonb(s.{column})) END"
+            )
+    parts.append(
+        "'deleted_at', CASE WHEN w.deleted_at IS NOT NULL "
+        "THEN jsonb_build_array(to_jsonb(w.deleted_at), NULL) END"
+    )
+    session.connection().execute(
+        text(
+            f"""UPDATE {STAGE} s
+                SET work_id = w.id, version = w.version, was_deleted = w.deleted_at IS NOT NULL,
+                    changes = jsonb_strip_nulls(jsonb_build_object({", ".join(parts)}))
+                FROM works w
+                WHERE s.ok AND w.organisation_id = :org AND w.external_ref = s.external_ref"""
+        ),
+        {"org": organisation_id},
+    )
+    session.connection().execute(
+        text(
+            f"""UPDATE {STAGE} SET action = CASE
+                    WHEN work_id IS NULL THEN 'create'
+                    WHEN was_deleted THEN 'restore'
+                    WHEN changes = '{{}}'::jsonb THEN 'unchanged'
+                    ELSE 'update' END
+                WHERE ok"""
+        )
+    )
+
+
+def staged_outcomes(session: Session) -> dict[int, tuple[int | None, str, list[str] | None]]:
+    """Row number -> (work id, action, changed columns) of every staged row without problems."""
+    return {
+        row_no: (work_id, action, keys)
+        for row_no, work_id, action, keys in session.connection().execute(
+            text(
+                f"""SELECT row_no, work_id, action,
+                       CASE WHEN action IN ('update', 'restore')
+                         THEN ARRAY(SELECT jsonb_object_keys(changes)) END
+                       FROM {STAGE} WHERE ok"""
+            )
+        )
+    }
+
+
+def missing_works(session: Session, organisation_id: int) -> list[dict[str, Any]]:
+    """The organisation's imported works that this file no longer has (and that still take
+    part: completed and cancelled works are left alone)."""
+    result = session.connection().execute(
+        text(
+            f"""SELECT w.id, w.external_ref, w.title, w.phase_code FROM works w
+                JOIN phases p ON p.code = w.phase_code
+                WHERE w.organisation_id = :org AND w.deleted_at IS NULL
+                  AND w.external_ref IS NOT NULL AND p.takes_part
+                  AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.external_ref = w.external_ref)
+                ORDER BY w.external_ref"""
+        ),
+        {"org": organisation_id},
+    )
+    return [
+        {"work_id": i, "external_ref": ref, "title": title, "phase": phase}
+        for i, ref, title, phase in result
+    ]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _history_params(actor: Actor, organisation_id: int) -> dict[str, Any]:
+    return {
+        "org": organisation_id,
+        "actor": actor.label,
+        "uid": actor.user_id,
+        "tid": actor.token_id,
+    }
+
+
+_HISTORY = (
+    "work_id, organisation_id, version, action, actor, actor_user_id, actor_token_id, changes"
+)
+
+
+def _created_changes() -> str:
+    """The history of a new work, as :func:`kip.services.works.create_work` writes it."""
+    parts = []
+    for column in STAGE_COLUMNS[2:]:
+        if column == "geom":
+            value = "jsonb_build_array(NULL, ST_AsText(s.geom))"
+        elif column == "budget":
+            value = (
+                "CASE WHEN s.budget IS NOT NULL THEN jsonb_build_array(NULL, s.budget::text) END"
+            )
+        elif column == "tags":
+            value = (
+                "CASE WHEN cardinality(s.tags) > 0 "
+                "THEN jsonb_build_array(NULL, to_jsonb(s.tags)) END"
+            )
+        else:
+            value = (
+                f"CASE WHEN s.{column} IS NOT NULL AND s.{column}::text <> '' "
+                f"THEN jsonb_build_array(NULL, to_jsonb(s.{column})) END"
+            )
+        parts.append(f"'{column}', {value}")
+    return f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))"
+
+
+def apply_staged(
+    session: Session, actor: Actor, organisation_id: int, present: set[str], expected: int
+) -> list[tuple[int, int]]:
+    """Insert the new works and update the changed ones, with their history, set-based.
+
+    Returns (row number, work id) of the created works. ``expected`` is the number of rows
+    to update; fewer updated means somebody changed a work meanwhile: StaleVersion.
+    """
+    conn = session.connection()
+    params = _history_params(actor, organisation_id)
+    columns = STAGE_COLUMNS[2:]
+    created = conn.execute(
+        text(
+            f"""WITH ins AS (
+                    INSERT INTO works (organisation_id, {", ".join(columns)})
+                    SELECT :org, {", ".join(f"s.{c}" for c in columns)}
+                    FROM {STAGE} s WHERE s.action = 'create' ORDER BY s.row_no
+                    RETURNING id, external_ref, version),
+                hist AS (
+                    INSERT INTO work_changes ({_HISTORY})
+                    SELECT ins.id, :org, ins.version, 'create', :actor, :uid, :tid,
+                           {_created_changes()}
+                    FROM ins JOIN {STAGE} s ON s.external_ref = ins.external_ref)
+                SELECT s.row_no, ins.id FROM ins JOIN {STAGE} s
+                    ON s.external_ref = ins.external_ref"""
+        ),
+        params,
+    ).all()
+
+    writes = ", ".join(f"{c} = s.{c}" for c in _compared(present))
+    if not expected:
+        return [tuple(r) for r in created]
+    updated = conn.execute(
+        text(
+            f"""WITH upd AS (
+                    UPDATE works w SET {writes}, deleted_at = NULL, version = w.version + 1,
+                        updated_at = now()
+                    FROM {STAGE} s
+                    WHERE s.action IN ('update', 'restore') AND w.id = s.work_id
+                      AND w.version = s.version
+                    RETURNING w.id, w.version, s.action, s.changes)
+                INSERT INTO work_changes ({_HISTORY})
+                SELECT id, :org, version, action, :actor, :uid, :tid, changes FROM upd"""
+        ),
+        params,
+    ).rowcount
+    if updated != expected:
+        raise StaleVersion(
+            f"{expected - updated} work(s) were changed by somebody else during the import; "
+            "nothing was imported, try again"
+        )
+    return [tuple(r) for r in created]
+
+
+def cancel_works(session: Session, actor: Actor, organisation_id: int, ids: list[int]) -> None:
+    """Set the missing works' phase to cancelled, with their history."""
+    conn = session.connection()
+    conn.execute(
+        text(
+            f"""WITH gone AS (
+                    SELECT w.id, w.phase_code AS old_phase FROM works w
+                    WHERE w.id = ANY(:ids)),
+                upd AS (
+                    UPDATE works w SET phase_code = 'cancelled', version = w.version + 1,
+                        updated_at = now()
+                    FROM gone WHERE w.id = gone.id
+                    RETURNING w.id, w.version, gone.old_phase)
+                INSERT INTO work_changes ({_HISTORY})
+                SELECT id, :org, version, 'update', :actor, :uid, :tid,
+                       jsonb_build_object('phase_code', jsonb_build_array(old_phase, 'cancelled'))
+                FROM upd"""
+        ),
+        {**_history_params(actor, organisation_id), "ids": ids},
+    )

@@ -1,0 +1,252 @@
+"""Bulk import on the real PostGIS: every format, idempotency, all or nothing, history."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shapely import Point
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+from test_import_files import lonlat_point, plan_fields, rd_line, write_gis, zipped_shapefile
+
+from kip.actors import Actor
+from kip.db import bound_srid
+from kip.geo import from_db
+from kip.models import Work, WorkChange
+from kip.services.imports import ImportRejected, ImportReport, ImportSettings, import_file
+
+SETTINGS = ImportSettings(region_bbox=(3.2, 50.7, 7.3, 53.6), max_bytes=10_000_000)
+ACTOR = Actor.system("import")
+
+
+def run(session: Session, org: Any, path: Path | bytes, **kw: Any) -> ImportReport:
+    return import_file(session, ACTOR, org.id, path, settings=SETTINGS, **kw)
+
+
+def works_of(session: Session, org: Any) -> list[Work]:
+    return list(
+        session.execute(
+            select(Work).where(Work.organisation_id == org.id).order_by(Work.external_ref)
+        ).scalars()
+    )
+
+
+def gpkg(tmp_path: Path, n: int = 3, name: str = "plan.gpkg", **fields: Any) -> Path:
+    return write_gis(tmp_path / name, [rd_line(i) for i in range(n)], plan_fields(n, **fields))
+
+
+def test_geopackage_creates_works_with_history(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    report = run(session, org, gpkg(tmp_path))
+
+    assert report.applied and report.counts()["create"] == 3
+    works = works_of(session, org)
+    assert [w.external_ref for w in works] == ["RIO-001", "RIO-002", "RIO-003"]
+    first = works[0]
+    assert (first.discipline_code, first.phase_code) == ("sewer", "planned")
+    assert (first.start_date, first.end_date) == (date(2027, 3, 1), date(2027, 6, 30))
+    assert from_db(first.geom).equals(rd_line(0))
+    assert first.geom.srid == bound_srid()
+    [change] = session.execute(select(WorkChange).where(WorkChange.work_id == first.id)).scalars()
+    assert (change.action.value, change.version, change.actor) == ("create", 1, "system:import")
+    assert change.changes["title"] == [None, "Vervangen riool 1"]
+    assert change.changes["discipline_code"] == [None, "sewer"]
+    assert change.changes["geom"][1].startswith("LINESTRING")
+    assert sorted(report.changed_work_ids) == sorted(w.id for w in works)
+
+
+def test_reimport_is_idempotent_and_updates_by_reference(
+    session: Session, make_org, tmp_path
+) -> None:
+    org = make_org()
+    run(session, org, gpkg(tmp_path))
+    again = run(session, org, gpkg(tmp_path))
+    assert again.counts()["unchanged"] == 3 and again.changed_work_ids == []
+
+    newer = gpkg(
+        tmp_path,
+        name="newer.gpkg",
+        titel=["Vervangen riool 1", "Riool en kolken", "Vervangen riool 3"],
+        einddatum=["2027-06-30", "2027-09-30", "2027-06-30"],
+    )
+    report = run(session, org, newer)
+
+    assert report.counts() | {"missing": 0} == {
+        "create": 0,
+        "update": 1,
+        "restore": 0,
+        "unchanged": 2,
+        "error": 0,
+        "missing": 0,
+    }
+    [updated] = [r for r in report.rows if r.action == "update"]
+    assert (updated.row, sorted(updated.changed)) == (2, ["end_date", "title"])
+    works = works_of(session, org)
+    assert len(works) == 3
+    assert (works[1].title, works[1].version) == ("Riool en kolken", 2)
+    [change] = session.execute(
+        select(WorkChange).where(WorkChange.work_id == works[1].id, WorkChange.version == 2)
+    ).scalars()
+    assert change.action.value == "update"
+    assert change.changes == {
+        "title": ["Vervangen riool 2", "Riool en kolken"],
+        "end_date": ["2027-06-30", "2027-09-30"],
+    }
+
+
+def test_dry_run_writes_nothing(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    report = run(session, org, gpkg(tmp_path), dry_run=True)
+    assert report.counts()["create"] == 3 and not report.applied
+    assert works_of(session, org) == []
+    assert session.execute(text("SELECT to_regclass('pg_temp.kip_import_stage')")).scalar() is None
+
+
+def test_one_bad_row_means_nothing_is_written(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    path = gpkg(tmp_path, vakdiscipline=["riolering", "kernfusie", "riolering"])
+
+    with pytest.raises(ImportRejected) as caught:
+        run(session, org, path)
+
+    assert works_of(session, org) == []
+    report = caught.value.report
+    [bad] = [r for r in report.rows if r.problems]
+    assert (bad.row, bad.problems[0]["field"]) == (2, "discipline")
+    assert "unknown discipline 'kernfusie'" in bad.problems[0]["message"]
+    assert "row 2, discipline" in caught.value.message
+    assert caught.value.status == 422 and caught.value.details["report"]["counts"]["error"] == 1
+
+
+def test_cancel_missing(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    run(session, org, gpkg(tmp_path, n=3))
+    shorter = gpkg(tmp_path, n=2, name="shorter.gpkg")
+
+    reported = run(session, org, shorter)
+    assert [m["external_ref"] for m in reported.missing] == ["RIO-003"]
+    assert works_of(session, org)[2].phase_code == "planned"
+
+    cancelled = run(session, org, shorter, cancel_missing=True)
+    third = works_of(session, org)[2]
+    assert (third.phase_code, third.version) == ("cancelled", 2)
+    assert third.id in cancelled.changed_work_ids
+    [change] = session.execute(
+        select(WorkChange).where(WorkChange.work_id == third.id, WorkChange.version == 2)
+    ).scalars()
+    assert change.changes == {"phase_code": ["planned", "cancelled"]}
+    # a cancelled work is no longer "missing"
+    assert run(session, org, shorter, dry_run=True).missing == []
+
+
+def test_a_deleted_work_comes_back(session: Session, make_org, tmp_path) -> None:
+    from kip.services.works import delete_work
+
+    org = make_org()
+    run(session, org, gpkg(tmp_path, n=1))
+    [work] = works_of(session, org)
+    delete_work(session, ACTOR, work, work.version)
+    report = run(session, org, gpkg(tmp_path, n=1, name="again.gpkg"))
+    assert report.rows[0].action == "restore"
+    session.refresh(work)
+    assert work.deleted_at is None and work.version == 3
+
+
+def test_zipped_shapefile(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    report = run(session, org, zipped_shapefile(tmp_path))
+    assert report.counts()["create"] == 3
+    assert works_of(session, org)[0].discipline_code == "sewer"
+
+
+def test_zipped_shapefile_without_prj_with_crs(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    report = run(session, org, zipped_shapefile(tmp_path, prj=False), crs="28992")
+    assert report.counts()["create"] == 3
+    assert report.crs == "EPSG:28992 (option)"
+
+
+def test_kml_in_wgs84_is_reprojected(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("ignore: [titel]\n")  # the placemark's name is the title
+    path = write_gis(
+        tmp_path / "plan.kml",
+        [lonlat_point(0)],
+        {"Name": ["Glasvezel Ede"], **plan_fields(1, vakdiscipline=["glasvezel"])},
+        crs="EPSG:4326",
+        driver="KML",
+    )
+    report = run(session, org, path, mapping=mapping)
+    assert report.counts()["create"] == 1, report.to_dict()
+    [work] = works_of(session, org)
+    assert (work.title, work.discipline_code) == ("Glasvezel Ede", "telecom")
+    x, y = from_db(work.geom).coords[0]
+    assert 173_000 < x < 175_000 and 449_000 < y < 451_000  # Ede in RD New
+
+
+def test_csv_with_rd_xy_columns(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "kenmerk,titel,discipline,status,begin,eind,x,y,graaf,hinder,zichtbaarheid\n"
+        "L-1,Lichtmast,openbare verlichting,ontwerp,2027-Q2,,174000,450000,ja,geen,openbaar\n"
+    )
+    report = run(session, org, path)
+    assert report.counts()["create"] == 1, report.to_dict()
+    [work] = works_of(session, org)
+    assert (work.discipline_code, work.phase_code, work.precision.value) == (
+        "lighting",
+        "design",
+        "quarter",
+    )
+    assert (work.start_date, work.end_date) == (date(2027, 4, 1), date(2027, 6, 30))
+    assert work.excavation is True and work.visibility.value == "public"
+    assert from_db(work.geom).equals(Point(174000, 450000))
+    assert any("look like EPSG:28992" in w for w in report.warnings)
+
+
+def test_csv_with_lon_lat_and_cp1252(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    path = tmp_path / "plan.csv"
+    path.write_bytes(
+        "kenmerk;titel;vakdiscipline;fase;startdatum;einddatum;lon;lat\n"
+        "G-1;Gasleiding Café;gas;gepland;01-03-2027;2027-03;5,665;52,04\n".encode("cp1252")
+    )
+    report = run(session, org, path)
+    assert report.counts()["create"] == 1, report.to_dict()
+    [work] = works_of(session, org)
+    assert work.title == "Gasleiding Café"
+    assert (work.end_date, work.precision.value) == (date(2027, 3, 31), "month")
+    assert any("cp1252" in w for w in report.warnings)
+
+
+def test_geojson_upload_as_bytes_with_a_mapping(session: Session, make_org, tmp_path) -> None:
+    org = make_org()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "columns:\n  external_ref: PROJNR\n  title: OMSCHR\n  discipline: SOORT\n"
+        "values:\n  discipline:\n    K-LS: electricity\ndefaults:\n  phase: definitief\n"
+        "  start_date: '2028'\n"
+    )
+    body = (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"PROJNR": 77, "OMSCHR": "Kabel LS", "SOORT": "K-LS"}, '
+        '"geometry": {"type": "Point", "coordinates": [5.665, 52.04]}}]}'
+    )
+    report = run(session, org, body.encode(), filename="upload.geojson", mapping=mapping)
+    assert report.counts()["create"] == 1, report.to_dict()
+    [work] = works_of(session, org)
+    assert (work.external_ref, work.discipline_code, work.phase_code) == (
+        "77",
+        "electricity",
+        "final",
+    )
+    assert (work.start_date, work.end_date, work.precision.value) == (
+        date(2028, 1, 1),
+        date(2028, 12, 31),
+        "year",
+    )
