@@ -6,6 +6,7 @@ endpoint is not done until somebody has decided who may use it.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -70,6 +71,14 @@ FEATURE = {
 }
 
 
+UPLOAD = (
+    b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+    b'{"type": "Point", "coordinates": [5.66, 52.04]}, "properties": {"kenmerk": "M-1", '
+    b'"titel": "Kabel", "vakdiscipline": "elektriciteit", "fase": "ontwerp", '
+    b'"startdatum": "2027-01-01", "einddatum": "2027-02-01"}}]}'
+)
+
+
 @dataclass(frozen=True)
 class Case:
     path: str  # with {work}, {deleted}, {token} placeholders
@@ -77,6 +86,7 @@ class Case:
     json: dict | None = None
     form: dict | None = None
     if_match: bool = False
+    upload: bytes | None = None  # sent as the multipart field "file"
 
 
 # (endpoint, method) -> what each caller gets.
@@ -115,6 +125,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         form_post(roles(403, coordinator=302)),
         form={},
     ),
+    ("transfer.import_page", "GET"): Case(
+        "/works/import", roles(200, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN)
+    ),
+    ("transfer.import_page", "POST"): Case("/works/import", form_post(everyone(200)), form={}),
+    ("transfer.export_file", "GET"): Case("/works/export", roles(200, bad_tokens=PAGE_LOGIN)),
     ("api_works.Works", "GET"): Case("/api/v1/works", roles(200, bad_tokens=401)),
     ("api_works.Works", "POST"): Case(
         "/api/v1/works",
@@ -138,6 +153,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api_works.History", "GET"): Case(
         "/api/v1/works/{work}/history", roles(200, bad_tokens=401, anonymous=401)
     ),
+    ("api_transfer.Imports", "POST"): Case(
+        "/api/v1/imports",
+        roles(200, bad_tokens=401, anonymous=401, administrator=403, read_token=403),
+        upload=UPLOAD,
+    ),
+    ("api_transfer.Exports", "GET"): Case("/api/v1/exports", roles(200, bad_tokens=401)),
     ("api-docs.openapi_json", "GET"): Case("/api/v1/openapi.json", everyone(200)),
     ("api_docs", "GET"): Case("/api/v1/docs", everyone(200)),
 }
@@ -233,6 +254,9 @@ def test_who_may_use_the_route(route, callers, connection):
             kwargs["json"] = case.json
         if case.form is not None:
             kwargs["data"] = {**case.form, **({"csrf_token": csrf} if csrf else {})}
+        if case.upload is not None:
+            kwargs["data"] = {"file": (io.BytesIO(case.upload), "plan.geojson")}
+            kwargs["content_type"] = "multipart/form-data"
         savepoint = connection.begin_nested()
         try:
             response = client.open(case.path.format(**ids), method=method, **kwargs)

@@ -226,14 +226,22 @@ class Mapping:
     @classmethod
     def load(cls, path: str | Path) -> Mapping:
         """Read a mapping file (YAML, of which JSON is a part); a bad one is a ValidationError."""
-        import yaml
 
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            content = path.read_bytes()
+        except OSError as exc:
             raise ValidationError(f"the mapping file {path.name} cannot be read: {exc}") from None
+        return cls.parse(content, path.name)
+
+    @classmethod
+    def parse(cls, content: bytes, name: str) -> Mapping:
+        """A mapping file's content (an upload, say); a bad one is a ValidationError."""
+        import yaml
+
+        path = Path(name)
         try:
+            text = content.decode("utf-8")
             raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
             reason = str(exc).splitlines()[0]
