@@ -212,3 +212,19 @@ class HistoryEntrySchema(Schema):
     actor = fields.Str(required=True)
     changed_at = fields.DateTime(required=True)
     changes = fields.Raw(required=True, metadata={"type": "object"})
+
+
+def problem_responses(blp, *statuses: int):
+    """Document the problem responses an operation can give (RFC 9457 bodies)."""
+
+    def decorate(fn):
+        for status in statuses:
+            fn = blp.alt_response(
+                status,
+                schema=ProblemSchema,
+                description="problem",
+                content_type="application/problem+json",
+            )(fn)
+        return fn
+
+    return decorate

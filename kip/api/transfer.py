@@ -20,24 +20,10 @@ from ..security import csrf_for_session_writes, current_actor
 from ..services.exports import FORMATS, export_works
 from ..services.imports import ImportSettings, import_file
 from ..services.search import WorkFilter
-from .schemas import ProblemSchema, Text, WorkQuerySchema
+from .schemas import Text, WorkQuerySchema, problem_responses
 
 blp = Blueprint("api_transfer", __name__, url_prefix="/api/v1", description="Files in and out")
 blp.before_request(csrf_for_session_writes)
-
-
-def _problems(*statuses: int):
-    def decorate(fn):
-        for status in statuses:
-            fn = blp.alt_response(
-                status,
-                schema=ProblemSchema,
-                description="problem",
-                content_type="application/problem+json",
-            )(fn)
-        return fn
-
-    return decorate
 
 
 class ImportFilesSchema(Schema):
@@ -81,7 +67,7 @@ class Imports(MethodView):
     @blp.arguments(ImportFormSchema, location="form")
     @blp.arguments(ImportFilesSchema, location="files")
     @blp.response(200, ImportReportSchema)
-    @_problems(400, 401, 403, 413, 422, 429)
+    @problem_responses(blp, 400, 401, 403, 413, 422, 429)
     def post(self, form: dict, files: dict):
         """Import a file of works for your organisation (a dry run unless dry_run=false)."""
         actor = current_actor()
@@ -113,13 +99,17 @@ class Exports(MethodView):
             "200": {
                 "description": "the file",
                 "content": {
-                    media: {"schema": {"type": "string", "format": "binary"}}
+                    media: {
+                        "schema": {"type": "object"}
+                        if media.endswith("json")
+                        else {"type": "string", "format": "binary"}
+                    }
                     for media, _ext in FORMATS.values()
                 },
             }
         }
     )
-    @_problems(401, 422, 429)
+    @problem_responses(blp, 401, 422, 429)
     def get(self, args: dict):
         """The works you may see, filtered as in GET /works, as one file."""
         split = lambda text: [p.strip() for p in (text or "").split(",") if p.strip()]  # noqa: E731

@@ -29,12 +29,12 @@ from ..services.search import WorkFilter, parse_bbox, search_works
 from .schemas import (
     CrsQuerySchema,
     HistoryEntrySchema,
-    ProblemSchema,
     WorkCollectionSchema,
     WorkFeatureInSchema,
     WorkFeatureOutSchema,
     WorkFeaturePatchSchema,
     WorkQuerySchema,
+    problem_responses,
 )
 
 blp = Blueprint(
@@ -54,20 +54,6 @@ class PreconditionRequired(KipError):
 class PreconditionFailed(KipError):
     status = 412
     code = "precondition-failed"
-
-
-def _errors(*statuses: int):
-    def decorate(fn):
-        for status in statuses:
-            fn = blp.alt_response(
-                status,
-                schema=ProblemSchema,
-                description="problem",
-                content_type="application/problem+json",
-            )(fn)
-        return fn
-
-    return decorate
 
 
 def etag(version: int) -> str:
@@ -169,7 +155,7 @@ def _stored_feature(work) -> tuple[dict, dict]:
 class Works(MethodView):
     @blp.arguments(WorkQuerySchema, location="query")
     @blp.response(200, WorkCollectionSchema)
-    @_errors(*READ_ERRORS)
+    @problem_responses(blp, *READ_ERRORS)
     def get(self, args: dict):
         """The works you may see, filtered, one page at a time (GeoJSON, EPSG:4326)."""
         split = lambda text: tuple(p.strip() for p in text.split(",") if p.strip())  # noqa: E731
@@ -204,7 +190,7 @@ class Works(MethodView):
     @blp.arguments(CrsQuerySchema, location="query")
     @blp.arguments(WorkFeatureInSchema)
     @blp.response(201, WorkFeatureOutSchema)
-    @_errors(400, 401, 403, 409, 413, 422, 429)
+    @problem_responses(blp, 400, 401, 403, 409, 413, 422, 429)
     def post(self, query: dict, feature: dict):
         """Register a work of your organisation. Geometry in EPSG:4326 unless ``crs`` says."""
         actor = current_actor()
@@ -226,7 +212,7 @@ class Works(MethodView):
 @blp.route("/<int:work_id>")
 class Work(MethodView):
     @blp.response(200, WorkFeatureOutSchema)
-    @_errors(401, 404, 429)
+    @problem_responses(blp, 401, 404, 429)
     def get(self, work_id: int):
         """One work (404 when it does not exist or you may not see it)."""
         work = service.get_visible_work(db.session(), current_actor(), work_id)
@@ -235,7 +221,7 @@ class Work(MethodView):
     @blp.arguments(CrsQuerySchema, location="query")
     @blp.arguments(WorkFeaturePatchSchema)
     @blp.response(200, WorkFeatureOutSchema)
-    @_errors(400, 401, 403, 404, 409, 412, 422, 428, 429)
+    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 422, 428, 429)
     def patch(self, query: dict, patch: dict, work_id: int):
         """Change some fields (and/or the geometry). Send ``If-Match`` with the ETag you read."""
         actor = current_actor()
@@ -251,7 +237,7 @@ class Work(MethodView):
         return _stored_feature(work)
 
     @blp.response(204)
-    @_errors(401, 403, 404, 409, 412, 428, 429)
+    @problem_responses(blp, 401, 403, 404, 409, 412, 428, 429)
     def delete(self, work_id: int):
         """Delete a work (softly: a coordinator can restore it). Send ``If-Match``."""
         actor = current_actor()
@@ -279,7 +265,7 @@ def _expected_version(work) -> int:
 @blp.route("/<int:work_id>/history")
 class History(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
-    @_errors(401, 404, 429)
+    @problem_responses(blp, 401, 404, 429)
     def get(self, work_id: int):
         """Every change of the work, oldest first (for logged-in partners)."""
         from .. import policy
