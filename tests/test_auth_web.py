@@ -231,9 +231,25 @@ def test_security_headers(client):
     assert "SameSite=Lax" in cookie
 
 
-def test_https_deployments_get_hsts_and_secure_cookies(database_url, tmp_path, monkeypatch):
+@pytest.fixture
+def fresh_app(database_url, tmp_path, monkeypatch):
+    """Another app on the test database, with settings of its own; disposed afterwards."""
     monkeypatch.setenv("KIP_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"DATABASE_URL": database_url, "HTTPS": True, "SECRET_KEY": "x"})
+    made = []
+
+    def make(**config) -> Flask:
+        made.append(create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", **config}))
+        return made[-1]
+
+    yield make
+    from kip.db import database
+
+    for app in made:
+        database(app).dispose()
+
+
+def test_https_deployments_get_hsts_and_secure_cookies(fresh_app):
+    app = fresh_app(HTTPS=True)
     client = app.test_client()
     response = client.get("/login", base_url="https://localhost")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
@@ -241,16 +257,8 @@ def test_https_deployments_get_hsts_and_secure_cookies(database_url, tmp_path, m
     assert "HttpOnly" in response.headers["Set-Cookie"]
 
 
-def test_login_is_rate_limited(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("KIP_INSTANCE_PATH", str(tmp_path))
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "x",
-            "RATELIMIT_LOGIN": "3 per minute",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+def test_login_is_rate_limited(fresh_app):
+    app = fresh_app(RATELIMIT_LOGIN="3 per minute", WTF_CSRF_ENABLED=False)
     client = app.test_client()
     codes = [
         client.post("/login", data={"email": "a@example.org", "password": "x"}).status_code
@@ -260,15 +268,7 @@ def test_login_is_rate_limited(database_url, tmp_path, monkeypatch):
     assert codes[3:] == [429, 429]
 
 
-def test_request_size_is_limited(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("KIP_INSTANCE_PATH", str(tmp_path))
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "x",
-            "MAX_CONTENT_LENGTH": 1000,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+def test_request_size_is_limited(fresh_app):
+    app = fresh_app(MAX_CONTENT_LENGTH=1000, WTF_CSRF_ENABLED=False)
     response = app.test_client().post("/login", data={"email": "a" * 5000, "password": "x"})
     assert response.status_code == 413

@@ -70,6 +70,9 @@ def test_the_kip_tables_are_the_expected_ones() -> None:
         "users",
         "api_tokens",
         "audit_events",
+        "clash_rules",
+        "clashes",
+        "clash_events",
     } == KIP_TABLES
 
 
@@ -88,7 +91,7 @@ def test_upgrade_creates_postgis_and_every_table(fresh: Engine) -> None:
         srids = conn.execute(
             text("SELECT f_table_name, srid FROM geometry_columns ORDER BY f_table_name")
         ).all()
-    assert srids == [("dig_bans", SRID), ("streets", SRID), ("works", SRID)]
+    assert srids == [("clashes", SRID), ("dig_bans", SRID), ("streets", SRID), ("works", SRID)]
 
 
 def test_upgrade_seeds_the_reference_lists(migrated: Engine) -> None:

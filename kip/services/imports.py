@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .. import policy
+from .. import engine, policy
 from ..actors import Actor
 from ..db import bound_srid
 from ..errors import ValidationError
@@ -266,6 +266,9 @@ def import_file(
         staging.cancel_works(session, actor, org.id, [m["work_id"] for m in report.missing])
     staging.drop_stage(session)
     session.expire_all()  # the ORM's copies of changed works are stale now
+    step("clashes", 0.9)
+    # Set-based: one recompute for every work this file created, changed or cancelled.
+    engine.recompute_works(session, report.changed_work_ids, actor=actor.label)
     report.applied = True
     step("done", 1.0)
     return report

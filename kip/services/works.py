@@ -280,6 +280,7 @@ def restore_work(session: Session, actor: Actor, work: Work) -> Work:
     _flush_versioned(session, work)
     _record(session, actor, work, WorkChangeAction.RESTORE, {})
     session.flush()
+    on_work_saved(session, actor.label, work)
     return work
 
 

@@ -1,0 +1,122 @@
+"""Dig bans proposed from completed road works, and creating or ending a ban.
+
+When a road/pavement work is completed, the new surface deserves rest: KIP proposes a dig
+ban over the work's geometry grown by ``DIG_BAN_BUFFER_M``, from the day after the work
+ended, for ``DIG_BAN_YEARS``. A proposal is computed, not stored: every completed road work
+without a ban of its own has one (:func:`pending_proposals`), until a coordinator creates
+the ban (:func:`create_dig_ban`). Creating, changing or ending a ban recomputes its
+violations at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import geo, policy
+from ..actors import Actor
+from ..config import DEFAULTS
+from ..db import bound_srid
+from ..errors import NotFound, ValidationError
+from ..models import DigBan, Work
+from . import recompute_dig_bans
+
+COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class DigBanProposal:
+    organisation_id: int
+    source_work_id: int
+    title: str
+    reason: str
+    geometry: BaseGeometry
+    start_date: date
+    end_date: date
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def propose_dig_ban(work: Work, settings: Mapping | None = None) -> DigBanProposal | None:
+    """The dig ban a completed road/pavement work calls for; None for any other work."""
+    cfg = {**DEFAULTS, **(settings or {})}
+    if work.phase_code != COMPLETED or work.discipline_code not in cfg["DIG_BAN_DISCIPLINES"]:
+        return None
+    if work.deleted_at is not None:
+        return None
+    area = shapely.buffer(geo.from_db(work.geom), float(cfg["DIG_BAN_BUFFER_M"]))
+    start = work.end_date + timedelta(days=1)
+    return DigBanProposal(
+        organisation_id=work.organisation_id,
+        source_work_id=work.id,
+        title=f"Graafverbod na {work.title}"[:200],
+        reason=f"new surface laid by work {work.id}",
+        geometry=area,
+        start_date=start,
+        end_date=_years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1),
+    )
+
+
+def pending_proposals(session: Session, settings: Mapping | None = None) -> list[DigBanProposal]:
+    """Proposals for every completed road work that has no dig ban of its own yet."""
+    cfg = {**DEFAULTS, **(settings or {})}
+    has_ban = select(DigBan.id).where(DigBan.source_work_id == Work.id).exists()
+    works = session.execute(
+        select(Work)
+        .where(
+            Work.phase_code == COMPLETED,
+            Work.discipline_code.in_(cfg["DIG_BAN_DISCIPLINES"]),
+            Work.deleted_at.is_(None),
+            ~has_ban,
+        )
+        .order_by(Work.id)
+    ).scalars()
+    return [p for w in works if (p := propose_dig_ban(w, cfg)) is not None]
+
+
+def create_dig_ban(session: Session, actor: Actor, proposal: DigBanProposal) -> DigBan:
+    """Create a dig ban (from a proposal, or any area and period) and find its violations."""
+    policy.require_coordinator(actor)
+    if proposal.end_date < proposal.start_date:
+        raise ValidationError("the ban ends before it starts", errors={"end_date": "order"})
+    area = geo.check_geometry(proposal.geometry)
+    if area.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ValidationError("a dig ban is an area", errors={"geometry": "a polygon"})
+    ban = DigBan(
+        organisation_id=proposal.organisation_id,
+        source_work_id=proposal.source_work_id,
+        title=proposal.title,
+        reason=proposal.reason,
+        geom=geo.to_db(area, bound_srid()),
+        start_date=proposal.start_date,
+        end_date=proposal.end_date,
+    )
+    session.add(ban)
+    session.flush()
+    recompute_dig_bans(session, [ban.id], actor=actor.label)
+    return ban
+
+
+def end_dig_ban(session: Session, actor: Actor, ban_id: int, on: date) -> DigBan:
+    """End a ban on ``on`` (its last day); its violations after that are resolved."""
+    policy.require_coordinator(actor)
+    ban = session.get(DigBan, ban_id)
+    if ban is None:
+        raise NotFound(f"no dig ban {ban_id}")
+    if on < ban.start_date:
+        raise ValidationError("a ban cannot end before it starts", errors={"end_date": "order"})
+    ban.end_date = on
+    session.flush()
+    recompute_dig_bans(session, [ban.id], actor=actor.label)
+    return ban

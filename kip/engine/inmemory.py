@@ -1,0 +1,226 @@
+"""The full recompute's pair finder in memory: shapely STRtree, numpy, then exact distance.
+
+For a whole town, reading every work once and pairing them in memory beats a self-join:
+
+1. bounding-box candidates from an STRtree, the boxes grown by the rule's distance;
+2. the time window and the rule's filters on those candidates, vectorised with numpy;
+3. the exact distance (GEOS) of what is left, ``<=`` the limit.
+
+Exactly at the limit, GEOS and PostGIS may disagree in the last bit of a float. Pairs whose
+distance lies within :data:`EDGE_BAND` of the limit are therefore decided by PostGIS's
+``ST_DWithin``, so this path answers exactly as the SQL path does (the property test in
+``tests/test_engine_property.py`` holds both to a brute-force reference).
+
+The pairs go to a temporary table by binary ``COPY``; measuring and writing them is the
+same statement as for the other sizes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..models import ExcavationMode
+from .rules import Rule
+
+EDGE_BAND = 1e-6  # metres
+TABLE = "engine_pairs"
+_EPOCH = "DATE '2000-01-01'"
+_IMPACTS = {"none": 0, "lane": 1, "closure": 2}
+
+
+class Town:
+    """Every work that takes part in some rule, as numpy arrays and shapely geometries."""
+
+    def __init__(self, session: Session, phases: set[str]) -> None:
+        rows = session.execute(
+            text(
+                "SELECT id, ST_AsBinary(geom), start_date - "
+                + _EPOCH
+                + ", end_date - "
+                + _EPOCH
+                + ", discipline_code, phase_code, excavation, traffic_impact"
+                " FROM works WHERE deleted_at IS NULL AND phase_code = ANY(:phases)"
+                " ORDER BY id"
+            ),
+            {"phases": sorted(phases)},
+        ).all()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        self.ids = np.asarray(columns[0], dtype=np.int64)
+        self.geoms = shapely.from_wkb(np.asarray(columns[1], dtype=object))
+        self.start = np.asarray(columns[2], dtype=np.int64)
+        self.end = np.asarray(columns[3], dtype=np.int64)
+        self.discipline = np.asarray(columns[4], dtype=object)
+        self.phase = np.asarray(columns[5], dtype=object)
+        self.excavation = np.asarray(columns[6], dtype=bool)
+        self.impact = np.asarray([_IMPACTS[str(v)] for v in columns[7]], dtype=np.int8)
+        self.bounds = shapely.bounds(self.geoms) if len(self.ids) else np.empty((0, 4))
+
+    def eligible(self, rule: Rule) -> np.ndarray:
+        keep = np.isin(self.phase, list(rule.phases))
+        if rule.disciplines:
+            keep &= np.isin(self.discipline, list(rule.disciplines))
+        return np.flatnonzero(keep)
+
+
+def _grown(bounds: np.ndarray, d: float) -> np.ndarray:
+    return shapely.box(bounds[:, 0] - d, bounds[:, 1] - d, bounds[:, 2] + d, bounds[:, 3] + d)
+
+
+def _impact_ok(rule: Rule, *impacts: np.ndarray) -> np.ndarray | bool:
+    if not rule.traffic_impacts:
+        return True
+    wanted = [_IMPACTS[v] for v in rule.traffic_impacts]
+    ok = np.zeros(len(impacts[0]), dtype=bool)
+    for imp in impacts:
+        ok |= np.isin(imp, wanted)
+    return ok
+
+
+def _excavation_ok(rule: Rule, town: Town, i: np.ndarray, j: np.ndarray) -> np.ndarray | bool:
+    ei, ej = town.excavation[i], town.excavation[j]
+    mode = rule.excavation
+    if mode is ExcavationMode.EITHER:
+        return ei | ej
+    if mode is ExcavationMode.BOTH:
+        return ei & ej
+    if mode is ExcavationMode.DIG_ONCE:
+        repave = list(rule.repave_disciplines)
+        ri = np.isin(town.discipline[i], repave)
+        rj = np.isin(town.discipline[j], repave)
+        return (ei & ej) | (ei & rj) | (ej & ri)
+    return True
+
+
+def _within(ga, gb, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """(surely within, on the edge: ask PostGIS)."""
+    dist = shapely.distance(ga, gb)
+    return dist <= d - EDGE_BAND, np.abs(dist - d) <= EDGE_BAND
+
+
+def _work_pairs(town: Town, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    idx = town.eligible(rule)
+    if len(idx) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty((2, 0), dtype=np.int64)
+    d, g = rule.max_distance_m, rule.max_gap_days
+    tree = shapely.STRtree(town.geoms[idx])
+    left, right = tree.query(_grown(town.bounds[idx], d))
+    i, j = idx[left], idx[right]
+    keep = town.ids[i] < town.ids[j]
+    i, j = i[keep], j[keep]
+    keep = (town.start[j] - town.end[i] <= g) & (town.start[i] - town.end[j] <= g)
+    keep &= _excavation_ok(rule, town, i, j)
+    keep &= _impact_ok(rule, town.impact[i], town.impact[j])
+    i, j = i[keep], j[keep]
+    sure, edge = _within(town.geoms[i], town.geoms[j], d)
+    return town.ids[i[sure]], town.ids[j[sure]], np.stack([town.ids[i[edge]], town.ids[j[edge]]])
+
+
+def _ban_pairs(session: Session, town: Town, rule: Rule):
+    rows = session.execute(
+        text(
+            "SELECT id, ST_AsBinary(geom), start_date - "
+            + _EPOCH
+            + ", end_date - "
+            + _EPOCH
+            + " FROM dig_bans ORDER BY id"
+        )
+    ).all()
+    idx = town.eligible(rule)
+    empty = np.empty(0, dtype=np.int64)
+    if not rows or not len(idx):
+        return empty, empty, np.empty((2, 0), dtype=np.int64)
+    ban_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    bans = shapely.from_wkb(np.asarray([r[1] for r in rows], dtype=object))
+    bstart = np.asarray([r[2] for r in rows], dtype=np.int64)
+    bend = np.asarray([r[3] for r in rows], dtype=np.int64)
+    d, g = rule.max_distance_m, rule.max_gap_days
+    tree = shapely.STRtree(bans)
+    left, right = tree.query(_grown(town.bounds[idx], d))
+    i, v = idx[left], right
+    keep = (bstart[v] - town.end[i] <= g) & (town.start[i] - bend[v] <= g)
+    if rule.excavation is not ExcavationMode.ANY:
+        keep &= town.excavation[i]
+    keep &= _impact_ok(rule, town.impact[i])
+    i, v = i[keep], v[keep]
+    sure, edge = _within(town.geoms[i], bans[v], d)
+    return town.ids[i[sure]], ban_ids[v[sure]], np.stack([town.ids[i[edge]], ban_ids[v[edge]]])
+
+
+def _edge_decided(session: Session, rule: Rule, pairs: np.ndarray) -> np.ndarray:
+    """Which of the on-the-edge pairs PostGIS counts as within the limit."""
+    if not pairs.shape[1]:
+        return np.zeros(0, dtype=bool)
+    other = "dig_bans" if rule.against_dig_bans else "works"
+    rows = session.execute(
+        text(
+            "SELECT ST_DWithin(a.geom, b.geom, :d) FROM unnest(CAST(:a AS bigint[]),"
+            f" CAST(:b AS bigint[])) WITH ORDINALITY AS t(a, b, n)"
+            f" JOIN works a ON a.id = t.a JOIN {other} b ON b.id = t.b ORDER BY t.n"
+        ),
+        {"d": rule.max_distance_m, "a": pairs[0].tolist(), "b": pairs[1].tolist()},
+    ).scalars()
+    return np.fromiter(rows, dtype=bool, count=pairs.shape[1])
+
+
+def find_pairs(session: Session, rules: list[Rule]) -> np.ndarray:
+    """Every pair of every rule, as rows (rule_id, work_a_id, work_b_id or 0, dig_ban_id or 0)."""
+    phases = set().union(*(r.phases for r in rules)) if rules else set()
+    town = Town(session, phases)
+    chunks = []
+    for rule in rules:
+        if rule.against_dig_bans:
+            a, v, edge = _ban_pairs(session, town, rule)
+            b = np.zeros_like(a)
+        else:
+            a, b, edge = _work_pairs(town, rule)
+            v = np.zeros_like(a)
+        if edge.shape[1]:
+            ok = _edge_decided(session, rule, edge)
+            a = np.concatenate([a, edge[0][ok]])
+            other = edge[1][ok]
+            if rule.against_dig_bans:
+                v = np.concatenate([v, other])
+                b = np.zeros_like(a)
+            else:
+                b = np.concatenate([b, other])
+                v = np.zeros_like(a)
+        chunks.append(np.column_stack([np.full(len(a), rule.id, dtype=np.int64), a, b, v]))
+    if not chunks:
+        return np.empty((0, 4), dtype=np.int64)
+    return np.concatenate(chunks).astype(np.int64)
+
+
+def copy_pairs(session: Session, pairs: np.ndarray) -> str:
+    """Put ``pairs`` into a temporary table by binary COPY; return the table's name."""
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (rule_id bigint, work_a_id bigint,"
+            " work_b_id bigint, dig_ban_id bigint) ON COMMIT DROP"
+        )
+    )
+    session.execute(text(f"TRUNCATE {TABLE}"))
+    row = np.dtype(
+        [("n", ">i2")] + [(f"{k}{c}", t) for c in range(4) for k, t in (("l", ">i4"), ("v", ">i8"))]
+    )
+    data = np.empty(len(pairs), dtype=row)
+    data["n"] = 4
+    for c in range(4):
+        data[f"l{c}"] = 8
+        data[f"v{c}"] = pairs[:, c]
+    payload = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + data.tobytes() + b"\xff\xff"
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {TABLE} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(payload)
+    session.execute(text(f"ANALYZE {TABLE}"))
+    return TABLE
+
+
+def load_pairs_table(session: Session, rules: list[Rule]) -> str:
+    """Find every pair in memory and hand them to the database as a table."""
+    return copy_pairs(session, find_pairs(session, rules))

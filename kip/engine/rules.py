@@ -1,0 +1,131 @@
+"""The rules as the engine reads them, and the SQL conditions each one becomes.
+
+A rule's semantics (see :class:`kip.models.ClashRule`): a pair meets it when
+
+* ``distance <= max_distance_m`` (planar metres in the project CRS; the limit counts, as
+  PostGIS ``ST_DWithin`` and shapely ``distance(a, b) <= d`` both say), and
+* ``gap_days <= max_gap_days``, where for inclusive dates
+  ``gap_days = max(0, max(start_a, start_b) - min(end_a, end_b))``; a window of 0 means the
+  periods must share at least one day (``max(start) <= min(end)``), and
+* both works take part (not soft-deleted, in a phase with ``takes_part``), and the filters
+  hold (disciplines, phases, traffic impacts, excavation).
+
+The time condition is written as ``b.period && daterange(a.start - G, a.end + G, '[]')``,
+which is the same inequality and lets the GiST index on ``(geom, period)`` answer both
+conditions in one scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..models import ClashKind, ExcavationMode
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule, detached from the session, with the phases that may take part in it."""
+
+    id: int
+    code: str
+    name: str
+    kind: ClashKind
+    max_distance_m: float
+    max_gap_days: int
+    excavation: ExcavationMode
+    repave_disciplines: tuple[str, ...]
+    disciplines: tuple[str, ...]
+    phases: tuple[str, ...]  # already narrowed to the phases that take part
+    traffic_impacts: tuple[str, ...]
+
+    @property
+    def against_dig_bans(self) -> bool:
+        return self.kind is ClashKind.VIOLATION
+
+
+def load_rules(session: Session, codes: list[str] | None = None) -> list[Rule]:
+    """The active rules (or those named by ``codes``), ready for the engine.
+
+    One plain query (it runs on every save of a work): the rules, and the phases that take
+    part, narrowed per rule to its own phase filter.
+    """
+    query = (
+        "SELECT r.id, r.code, r.name, r.kind, r.max_distance_m, r.max_gap_days, r.excavation,"
+        " r.repave_disciplines, r.disciplines, r.phases, r.traffic_impacts,"
+        " ARRAY(SELECT code FROM phases WHERE takes_part ORDER BY code) AS taking_part"
+        " FROM clash_rules r WHERE r.active"
+    )
+    params: dict = {}
+    if codes is not None:
+        query += " AND r.code = ANY(:codes)"
+        params["codes"] = list(codes)
+    rules = []
+    for row in session.execute(text(query + " ORDER BY r.id"), params).mappings():
+        taking_part = list(row["taking_part"])
+        phases = [p for p in taking_part if p in row["phases"]] if row["phases"] else taking_part
+        rules.append(
+            Rule(
+                id=row["id"],
+                code=row["code"],
+                name=row["name"],
+                kind=ClashKind(row["kind"]),
+                max_distance_m=float(row["max_distance_m"]),
+                max_gap_days=int(row["max_gap_days"]),
+                excavation=ExcavationMode(row["excavation"]),
+                repave_disciplines=tuple(row["repave_disciplines"] or ()),
+                disciplines=tuple(row["disciplines"] or ()),
+                phases=tuple(phases),
+                traffic_impacts=tuple(row["traffic_impacts"] or ()),
+            )
+        )
+    return rules
+
+
+def work_filter(rule: Rule, alias: str, p: str) -> str:
+    """What one work of a pair must be, as SQL on ``alias`` (parameters prefixed ``p``)."""
+    parts = [f"{alias}.phase_code = ANY(:{p}_phases)"]
+    if rule.disciplines:
+        parts.append(f"{alias}.discipline_code = ANY(:{p}_disciplines)")
+    return " AND ".join(parts)
+
+
+def pair_filter(rule: Rule, a: str, b: str | None, p: str) -> str:
+    """What the pair must be together; ``b`` is None for a dig ban (the work alone counts)."""
+    parts = []
+    if rule.traffic_impacts:
+        impacts = [f"{a}.traffic_impact = ANY(:{p}_impacts)"]
+        if b is not None:
+            impacts.append(f"{b}.traffic_impact = ANY(:{p}_impacts)")
+        parts.append("(" + " OR ".join(impacts) + ")")
+    mode = rule.excavation
+    if b is None:
+        if mode is not ExcavationMode.ANY:
+            parts.append(f"{a}.excavation")
+    elif mode is ExcavationMode.EITHER:
+        parts.append(f"({a}.excavation OR {b}.excavation)")
+    elif mode is ExcavationMode.BOTH:
+        parts.append(f"({a}.excavation AND {b}.excavation)")
+    elif mode is ExcavationMode.DIG_ONCE:
+        repave_a = f"{a}.discipline_code = ANY(:{p}_repave)"
+        repave_b = f"{b}.discipline_code = ANY(:{p}_repave)"
+        parts.append(
+            f"(({a}.excavation AND {b}.excavation) OR ({a}.excavation AND {repave_b})"
+            f" OR ({b}.excavation AND {repave_a}))"
+        )
+    return " AND ".join(parts) if parts else "TRUE"
+
+
+def parameters(rule: Rule, p: str) -> dict[str, object]:
+    return {
+        f"{p}_id": rule.id,
+        f"{p}_kind": rule.kind.value,
+        f"{p}_d": rule.max_distance_m,
+        f"{p}_g": rule.max_gap_days,
+        f"{p}_phases": list(rule.phases),
+        f"{p}_disciplines": list(rule.disciplines),
+        f"{p}_impacts": list(rule.traffic_impacts),
+        f"{p}_repave": list(rule.repave_disciplines),
+    }

@@ -1,0 +1,133 @@
+"""Writing what the engine found: one set-based statement for every size.
+
+Given the measured pairs of a scope, one statement
+
+* resolves the clashes of that scope that were not found again (record kept, event written),
+* opens again the resolved clashes that were found again (event written),
+* inserts the new clashes, and updates the measures of known ones only where they changed
+  (a recompute that finds nothing new writes nothing),
+
+so the identity of a clash - (rule, work a, work b) or (rule, work, dig ban) - and its review
+survive every recompute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from .pairs import Scope
+
+# The identity of a clash, as an equality a hash join can use (ids are positive).
+_SAME_KEY = (
+    "f.rule_id = c.rule_id AND f.work_a_id = c.work_a_id"
+    " AND coalesce(f.work_b_id, 0) = coalesce(c.work_b_id, 0)"
+    " AND coalesce(f.dig_ban_id, 0) = coalesce(c.dig_ban_id, 0)"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one recompute did."""
+
+    found: int
+    new: int
+    changed: int
+    resolved: int
+    reopened: int
+
+    def summary(self) -> str:
+        return (
+            f"{self.found} clashes found: {self.new} new, {self.changed} changed, "
+            f"{self.reopened} back again, {self.resolved} resolved"
+        )
+
+
+def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
+    """PostGIS functions carry high cost estimates, so PostgreSQL would JIT-compile even a
+    one-work statement (seconds of compiling for milliseconds of work): not for these.
+
+    ``reuse_plan``: the statement of a few works is the same text every time (psycopg
+    prepares it after a few runs); keep its generic plan instead of planning it again.
+    """
+    session.execute(
+        text("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', :mode, true)"),
+        {"mode": "force_generic_plan" if reuse_plan else "auto"},
+    )
+
+
+def _clash_scope(scope: Scope) -> str:
+    """The stored clashes a recompute of ``scope`` answers for."""
+    if scope.everything:
+        return "TRUE"
+    parts = []
+    if scope.work_ids:
+        parts.append("c.work_a_id = ANY(:scope_works) OR c.work_b_id = ANY(:scope_works)")
+    if scope.dig_ban_ids:
+        parts.append("c.dig_ban_id = ANY(:scope_bans)")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def store(
+    session: Session, measured: str, params: dict, scope: Scope, rule_ids: list[int], actor: str
+) -> Outcome:
+    """Bring the stored clashes of ``scope`` in line with the ``measured`` pairs."""
+    sql = f"""
+    WITH found AS MATERIALIZED ({measured}),
+    in_scope AS (
+        SELECT c.id, c.status FROM clashes c
+        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)}
+    ),
+    gone AS (
+        UPDATE clashes c SET status = 'resolved', resolved_at = now(), updated_at = now()
+        FROM in_scope s
+        WHERE c.id = s.id AND s.status <> 'resolved'
+          AND NOT EXISTS (SELECT 1 FROM found f WHERE {_SAME_KEY})
+        RETURNING c.id, s.status AS was
+    ),
+    back AS (
+        SELECT c.id FROM clashes c JOIN found f ON {_SAME_KEY} WHERE c.status = 'resolved'
+    ),
+    written AS (
+        INSERT INTO clashes AS c (rule_id, kind, work_a_id, work_b_id, dig_ban_id, distance_m,
+            overlap_days, gap_days, shared_length_m, score, geom)
+        SELECT rule_id, kind, work_a_id, work_b_id, dig_ban_id, distance_m, overlap_days,
+            gap_days, shared_length_m, score, geom
+        FROM found
+        ON CONFLICT (rule_id, work_a_id, work_b_id, dig_ban_id) DO UPDATE SET
+            distance_m = excluded.distance_m, overlap_days = excluded.overlap_days,
+            gap_days = excluded.gap_days, shared_length_m = excluded.shared_length_m,
+            score = excluded.score, geom = excluded.geom, kind = excluded.kind,
+            status = CASE WHEN c.status = 'resolved' THEN 'open' ELSE c.status END,
+            resolved_at = NULL, measured_at = now(), updated_at = now()
+        WHERE c.status = 'resolved'
+           OR (c.distance_m, c.overlap_days, c.gap_days, c.shared_length_m, c.score, c.kind)
+              IS DISTINCT FROM (excluded.distance_m, excluded.overlap_days, excluded.gap_days,
+              excluded.shared_length_m, excluded.score, excluded.kind)
+           OR NOT ST_OrderingEquals(c.geom, excluded.geom)
+        RETURNING (xmax = 0) AS inserted
+    ),
+    events AS (
+        INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
+        SELECT id, 'resolved', was, 'resolved', :actor FROM gone
+        UNION ALL
+        SELECT id, 'reopened', 'resolved', 'open', :actor FROM back
+    )
+    SELECT (SELECT count(*) FROM found),
+           (SELECT count(*) FILTER (WHERE inserted) FROM written),
+           (SELECT count(*) FILTER (WHERE NOT inserted) FROM written),
+           (SELECT count(*) FROM gone),
+           (SELECT count(*) FROM back)
+    """
+    no_jit(session, reuse_plan=not scope.everything and len(scope.work_ids) <= 10)
+    row = session.execute(text(sql), {**params, "rule_ids": rule_ids, "actor": actor}).one()
+    found, new, updated, resolved, reopened = (int(v) for v in row)
+    return Outcome(
+        found=found,
+        new=new,
+        changed=updated - reopened,
+        resolved=resolved,
+        reopened=reopened,
+    )

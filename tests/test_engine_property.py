@@ -1,0 +1,216 @@
+"""Three sizes, one answer: saving works one by one, recomputing a set of works, the full
+recompute (SQL and in memory) and the draft check all give exactly the pairs of a plain
+brute-force reference (shapely distance, date arithmetic), edges included.
+
+Geometries have integer coordinates and axis-aligned sides whose lengths are powers of two,
+so every distance - exactly 25 or 50 m included - is computed without rounding by shapely
+and PostGIS alike; the edges of the rules are then tested for real, not within a tolerance.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import combinations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely import LineString, MultiLineString, MultiPoint, Point, box
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from kip import engine, geo
+from kip.db import bound_srid
+from kip.models import Clash, ClashStatus, DigBan
+from kip.services.works import WorkData, create_work, delete_work
+
+X, Y = 174000, 450000
+DAY0 = date(2027, 1, 1)
+TAKES_PART = {"planned", "design"}
+SIDES = [1, 2, 4, 8, 16, 32, 64]
+
+coord = st.integers(0, 120)
+side = st.sampled_from(SIDES)
+
+
+@st.composite
+def shapes(draw):
+    x, y = draw(coord), draw(coord)
+    kind = draw(st.sampled_from(["point", "hline", "vline", "box", "mpoint", "mline"]))
+    if kind == "point":
+        return Point(X + x, Y + y)
+    if kind == "hline":
+        return LineString([(X + x, Y + y), (X + x + draw(side), Y + y)])
+    if kind == "vline":
+        return LineString([(X + x, Y + y), (X + x, Y + y + draw(side))])
+    if kind == "box":
+        return box(X + x, Y + y, X + x + draw(side), Y + y + draw(side))
+    x2, y2 = draw(coord), draw(coord)
+    if kind == "mpoint":
+        if (x, y) == (x2, y2):
+            x2 += 1
+        return MultiPoint([(X + x, Y + y), (X + x2, Y + y2)])
+    return MultiLineString(
+        [
+            [(X + x, Y + y), (X + x + draw(side), Y + y)],
+            [(X + x2, Y + y2), (X + x2, Y + y2 + draw(side))],
+        ]
+    )
+
+
+@st.composite
+def works(draw):
+    start = draw(st.integers(0, 1600))
+    return {
+        "geometry": draw(shapes()),
+        "start": DAY0 + timedelta(days=start),
+        "end": DAY0 + timedelta(days=start + draw(st.sampled_from([0, 1, 30, 200, 731]))),
+        "discipline": draw(st.sampled_from(["sewer", "road", "lighting"])),
+        "phase": draw(st.sampled_from(["planned", "design", "completed", "cancelled"])),
+        "excavation": draw(st.booleans()),
+        "deleted": draw(st.booleans()) and draw(st.booleans()),
+    }
+
+
+@st.composite
+def bans(draw):
+    start = draw(st.integers(0, 1600))
+    x, y = draw(coord), draw(coord)
+    return {
+        "geometry": box(X + x, Y + y, X + x + draw(side), Y + y + draw(side)),
+        "start": DAY0 + timedelta(days=start),
+        "end": DAY0 + timedelta(days=start + draw(st.sampled_from([0, 365, 1095]))),
+    }
+
+
+def gap_days(a: dict, b: dict) -> int:
+    return max(0, (max(a["start"], b["start"]) - min(a["end"], b["end"])).days)
+
+
+def reference(ws: list[dict], bs: list[dict], rule_ids: dict[str, int]) -> set[tuple]:
+    """Brute force, straight from DESIGN.md."""
+    expected = set()
+    live = [w for w in ws if not w["deleted"] and w["phase"] in TAKES_PART]
+    for a, b in combinations(sorted(live, key=lambda w: w["id"]), 2):
+        distance = a["geometry"].distance(b["geometry"])
+        overlap = max(a["start"], b["start"]) <= min(a["end"], b["end"])
+        if distance <= 50 and overlap:
+            expected.add((rule_ids["simultaneous"], a["id"], b["id"], None))
+        digs = (
+            (a["excavation"] and b["excavation"])
+            or (a["excavation"] and b["discipline"] == "road")
+            or (b["excavation"] and a["discipline"] == "road")
+        )
+        if distance <= 25 and gap_days(a, b) <= 730 and digs:
+            expected.add((rule_ids["dig_once"], a["id"], b["id"], None))
+    for w in live:
+        for ban in bs:
+            if (
+                w["excavation"]
+                and w["geometry"].intersects(ban["geometry"])
+                and max(w["start"], ban["start"]) <= min(w["end"], ban["end"])
+            ):
+                expected.add((rule_ids["dig_ban"], w["id"], None, ban["id"]))
+    return expected
+
+
+def stored_open(session: Session) -> set[tuple]:
+    rows = session.execute(
+        select(Clash.rule_id, Clash.work_a_id, Clash.work_b_id, Clash.dig_ban_id).where(
+            Clash.status != ClashStatus.RESOLVED
+        )
+    ).all()
+    return {tuple(r) for r in rows}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ws=st.lists(works(), min_size=2, max_size=10), bs=st.lists(bans(), max_size=2))
+def test_three_sizes_give_the_pairs_of_the_brute_force_reference(
+    session: Session, actor, ws: list[dict], bs: list[dict]
+) -> None:
+    nested = session.begin_nested()
+    try:
+        _check(session, actor, ws, bs)
+    finally:
+        nested.rollback()
+
+
+def _check(session: Session, actor, ws: list[dict], bs: list[dict]) -> None:
+    org_id = session.execute(
+        text("INSERT INTO organisations (name, kind) VALUES ('P', 'other') RETURNING id")
+    ).scalar_one()
+    rule_ids = {r.code: r.id for r in engine.load_rules(session)}
+    for b in bs:
+        ban = DigBan(
+            organisation_id=org_id,
+            title="ban",
+            geom=geo.to_db(b["geometry"], bound_srid()),
+            start_date=b["start"],
+            end_date=b["end"],
+        )
+        session.add(ban)
+        session.flush()
+        b["id"] = ban.id
+
+    # (a) one work at a time, through the service, as a planner saves them.
+    for w in ws:
+        work = create_work(
+            session,
+            actor,
+            org_id,
+            WorkData(
+                title="w",
+                discipline=w["discipline"],
+                phase=w["phase"],
+                geometry=w["geometry"],
+                start_date=w["start"],
+                end_date=w["end"],
+                excavation=w["excavation"],
+            ),
+        )
+        w["id"], w["work"] = work.id, work
+    for w in ws:
+        if w["deleted"]:
+            delete_work(session, actor, w["work"], w["work"].version)
+    expected = reference(ws, bs, rule_ids)
+    assert stored_open(session) == expected, "saving one work at a time"
+
+    # The draft check: the pairs of one work, without saving.
+    w = ws[0]
+    draft = engine.Draft(
+        geometry=w["geometry"],
+        start_date=w["start"],
+        end_date=w["end"],
+        discipline=w["discipline"],
+        phase=w["phase"],
+        excavation=w["excavation"],
+        traffic_impact="none",
+        work_id=w["id"],
+    )
+    drafted = {f.key for f in engine.check_draft(session, draft)}
+    mine = {
+        k
+        for k in reference(
+            [{**x, "deleted": x["deleted"] and x is not w} for x in ws], bs, rule_ids
+        )
+        if w["id"] in (k[1], k[2])
+    }
+    assert drafted == mine, "checking a draft"
+
+    # (b) a set of works, from scratch: two halves, set-based.
+    session.execute(text("DELETE FROM clashes"))
+    ids = [x["id"] for x in ws]
+    engine.recompute_works(session, ids[::2])
+    engine.recompute_works(session, ids[1::2])
+    assert stored_open(session) == expected, "recomputing a set of works"
+
+    # (c) everything, with the SQL join and with the in-memory pair finder.
+    session.execute(text("DELETE FROM clashes"))
+    engine.recompute_all(session)
+    assert stored_open(session) == expected, "full recompute (SQL)"
+    session.execute(text("DELETE FROM clashes"))
+    engine.recompute_all(session, in_memory=True)
+    assert stored_open(session) == expected, "full recompute (in memory)"
