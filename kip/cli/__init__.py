@@ -64,7 +64,7 @@ def main() -> None:
 
 def _register_commands() -> None:
     """Each area of KIP keeps its commands in a module of this package."""
-    from . import db, demo, orgs  # noqa: F401
+    from . import accounts, clashes, db, demo, orgs, transfer  # noqa: F401
 
 
 _register_commands()
