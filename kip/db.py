@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def project_geometry(geometry_type: str = "GEOMETRY") -> Geometry:
+def project_geometry(geometry_type: str = "GEOMETRY", *, spatial_index: bool = True) -> Geometry:
     """A geometry column type in the project's CRS.
 
     The SRID is a deployment setting (``KIP_SRID``), so the column types start without one
@@ -36,7 +36,7 @@ def project_geometry(geometry_type: str = "GEOMETRY") -> Geometry:
     app is created and when migrations run). Geometries always travel with their SRID (EWKB),
     so the database's typmod is what rejects a geometry in another CRS.
     """
-    geom = Geometry(geometry_type=geometry_type, srid=-1, spatial_index=True)
+    geom = Geometry(geometry_type=geometry_type, srid=-1, spatial_index=spatial_index)
     geom.kip_project_srid = True  # type: ignore[attr-defined]
     return geom
 

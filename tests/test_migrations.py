@@ -120,7 +120,7 @@ def test_models_and_migrations_agree(migrated: Engine) -> None:
     ("tampering", "named_in_diff"),
     [
         ("DROP INDEX ix_works_phase_code", "ix_works_phase_code"),
-        ("DROP INDEX ix_works_period", "ix_works_period"),
+        ("DROP INDEX ix_works_geom_period", "ix_works_geom_period"),
         ("ALTER TABLE works ADD COLUMN colour varchar(7)", "colour"),
         ("ALTER TABLE works DROP COLUMN contact_phone", "contact_phone"),
         ("ALTER TABLE works ALTER COLUMN title TYPE varchar(300)", "title"),

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, project_geometry
 from ._types import created_at_column, text_enum, updated_at_column
-from .works import Work
 
 
 def _meeting_geometry():
@@ -209,13 +208,3 @@ class ClashEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = created_at_column()
-
-
-# The engine's index on works: both conditions of a pair (near in space, near in time) in one
-# GiST scan. Declared here, beside the engine's tables, and created by migration 0003.
-Index(
-    "ix_works_geom_period",
-    Work.__table__.c.geom,
-    Work.__table__.c.period,
-    postgresql_using="gist",
-)
