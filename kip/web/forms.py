@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import shapely
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import (
     BooleanField,
+    DateField,
+    DecimalField,
     EmailField,
+    Field,
     IntegerField,
     PasswordField,
     SelectField,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+)
+from wtforms.widgets import HiddenInput
+
+from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
 
 class LoginForm(FlaskForm):
@@ -73,3 +99,188 @@ class TokenForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token (log out, revoke, restore)."""
+
+
+# -- The work form ---------------------------------------------------------------------------
+
+_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
+_SINGLE = {multi: single for single, multi in _MULTI.items()}
+
+
+class GeometryProblem(ValueError):
+    """The drawn geometry cannot be read; the message is for the planner."""
+
+
+def geometry_from_geojson(text: str) -> BaseGeometry:
+    """One geometry from GeoJSON: a geometry, a Feature or a FeatureCollection.
+
+    Several shapes of one kind become one multi-part geometry; shapes of different kinds
+    are refused (a work is points, lines or polygons).
+
+    >>> geometry_from_geojson('{"type": "FeatureCollection", "features": ['
+    ...     '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [5, 52]}},'
+    ...     '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [6, 52]}}]}').wkt
+    'MULTIPOINT ((5 52), (6 52))'
+    >>> geometry_from_geojson('{"type": "Point", "coordinates": [5, 52]}').wkt
+    'POINT (5 52)'
+    """
+    try:
+        data = json.loads(text)
+        parts = _parts(data)
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
+        raise GeometryProblem(_l("The drawn shape could not be read. Draw it again.")) from None
+    parts = [p for p in parts if not p.is_empty]
+    if not parts:
+        raise GeometryProblem(_l("Draw the work on the map: a point, a line or an area."))
+    kinds = {_SINGLE.get(p.geom_type, p.geom_type) for p in parts}
+    if len(kinds) > 1 or not kinds <= set(_MULTI):
+        raise GeometryProblem(
+            _l(
+                "Draw shapes of one kind only: points, lines or areas. Several shapes of "
+                "one kind together make one work."
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    return _combine(parts)
+
+
+def _combine(parts: list[BaseGeometry]) -> BaseGeometry:
+    singles: list[BaseGeometry] = []
+    for part in parts:
+        singles.extend(part.geoms if part.geom_type in _SINGLE else [part])
+    kind = singles[0].geom_type
+    return getattr(shapely, _MULTI[kind])(singles)
+
+
+def _parts(data: dict[str, Any]) -> list[BaseGeometry]:
+    kind = data["type"]
+    if kind == "FeatureCollection":
+        return [g for feature in data["features"] for g in _parts(feature)]
+    if kind == "Feature":
+        return _parts(data["geometry"]) if data["geometry"] else []
+    if kind == "GeometryCollection":
+        return [g for member in data["geometries"] for g in _parts(member)]
+    return [shape(data)]
+
+
+def geometry_to_geojson(geom: BaseGeometry) -> str:
+    """GeoJSON text of a shapely geometry (EPSG:4326), for the form's hidden field."""
+    return json.dumps(mapping(geom))
+
+
+class GeometryField(Field):
+    """The drawn geometry, as GeoJSON in EPSG:4326 in a hidden input.
+
+    ``data`` is a shapely geometry (or None); the raw text is sent back as it came, so a
+    page shown again keeps what the planner drew.
+    """
+
+    widget = HiddenInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return geometry_to_geojson(self.data) if self.data is not None else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = geometry_from_geojson(text)
+        except GeometryProblem as problem:
+            raise ValueError(str(problem.args[0])) from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and not self.process_errors:
+            raise StopValidation(_l("Draw the work on the map: a point, a line or an area."))
+
+
+def _choices(enum_labels: dict[Any, Any]) -> list[SelectChoice]:
+    return [SelectChoice(member.value, label) for member, label in enum_labels.items()]
+
+
+PRECISIONS = {
+    Precision.DAY: _l("to the day"),
+    Precision.MONTH: _l("to the month"),
+    Precision.QUARTER: _l("to the quarter"),
+    Precision.YEAR: _l("to the year"),
+}
+TRAFFIC_IMPACTS = {
+    TrafficImpact.NONE: _l("none"),
+    TrafficImpact.LANE: _l("a lane closed"),
+    TrafficImpact.CLOSURE: _l("road closed"),
+}
+VISIBILITIES = {
+    Visibility.PUBLIC: _l("public (residents see it once it is planned)"),
+    Visibility.PARTNERS: _l("partners (logged-in users)"),
+    Visibility.CONFIDENTIAL: _l("confidential (own organisation and coordinators)"),
+}
+
+
+class WorkForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    discipline = SelectField(_l("Discipline"), validators=[DataRequired()])
+    phase = SelectField(_l("Phase"), default="design", validators=[DataRequired()])
+    start_date = DateField(
+        _l("Start"), default=date.today, validators=[InputRequired(_l("Give a date."))]
+    )
+    end_date = DateField(
+        _l("End"),
+        default=lambda: date.today() + timedelta(weeks=4),
+        validators=[InputRequired(_l("Give a date."))],
+    )
+    precision = SelectField(
+        _l("Period known"), choices=_choices(PRECISIONS), default=Precision.DAY.value
+    )
+    excavation = BooleanField(_l("Opens the ground (excavation)"))
+    traffic_impact = SelectField(
+        _l("Hindrance to traffic"),
+        choices=_choices(TRAFFIC_IMPACTS),
+        default=TrafficImpact.NONE.value,
+    )
+    visibility = SelectField(
+        _l("Who may see it"), choices=_choices(VISIBILITIES), default=Visibility.PARTNERS.value
+    )
+    external_ref = StringField(
+        _l("Reference in your own system"), validators=[Optional(), Length(max=200)]
+    )
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(
+        _l("Contact e-mail"),
+        validators=[
+            Optional(),
+            Length(max=320),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Give an address like name@example.org.")
+            ),
+        ],
+    )
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
+    budget = DecimalField(_l("Budget (EUR)"), places=2, validators=[Optional(), NumberRange(min=0)])
+    tags = StringField(
+        _l("Programmes and themes (comma-separated)"), validators=[Optional(), Length(max=500)]
+    )
+    geometry = GeometryField(_l("Where"))
+    # The version the form was loaded with: saving a newer one is refused (optimistic locking).
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def fill_choices(self, session: Session, locale: str) -> WorkForm:
+        """Offer the active disciplines and phases, labelled in ``locale``."""
+        disciplines = session.execute(
+            select(Discipline).where(Discipline.active).order_by(Discipline.sort_order)
+        ).scalars()
+        self.discipline.choices = [SelectChoice("", _l("Choose a discipline"))] + [
+            SelectChoice(d.code, d.label(locale)) for d in disciplines
+        ]
+        phases = session.execute(
+            select(Phase).where(Phase.active).order_by(Phase.sort_order)
+        ).scalars()
+        self.phase.choices = [SelectChoice(p.code, p.label(locale)) for p in phases]
+        return self
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in (self.tags.data or "").split(",") if t.strip()]

@@ -1,17 +1,59 @@
-"""A work's own page: what, who, where, when, and everything that happened to it."""
+"""A work's own page (what, who, where, when, and its history) and the form to draw and
+describe a work."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from shapely.geometry.base import BaseGeometry
 from werkzeug.wrappers import Response
 
-from .. import db, policy
-from ..security import current_actor
+from .. import db, geo, maps, policy
+from ..actors import Actor
+from ..db import bound_srid
+from ..errors import KipError, NotFound, StaleVersion, ValidationError
+from ..models import Organisation, Precision, TrafficImpact, Visibility, Work
+from ..security import csp_nonce, current_actor
 from ..services import works
-from .forms import ConfirmForm
+from ..services.accounts import actor_for_user
+from .forms import ConfirmForm, WorkForm
 
 bp = Blueprint("works", __name__, url_prefix="/works")
+
+# The service's per-field problems, in words a planner reads (and that are translated).
+_SERVICE_ERRORS = {
+    "title": _l("Give a title of at most 200 characters."),
+    "discipline": _l("Choose a discipline from the list."),
+    "phase": _l("Choose a phase from the list."),
+    "end_date": _l("The end date is before the start date."),
+    "start_date": _l("Give a valid start date."),
+    "geometry": _l(
+        "This shape cannot be stored: it is empty or not valid (for example an area whose "
+        "edges cross). Draw it again."
+    ),
+    "budget": _l("A budget cannot be negative."),
+}
+
+
+def _may_edit(actor: Actor, work: Work) -> bool:
+    if work.is_deleted or actor.token_id is not None:
+        return False
+    try:
+        policy.require_edit_rights(actor, work.organisation_id)
+    except KipError:
+        return False
+    return True
+
+
+@bp.app_context_processor
+def _work_links() -> dict[str, bool]:
+    """Whether the header offers "new work": a logged-in planner or coordinator."""
+    if not current_user.is_authenticated:
+        return {"may_create_works": False}
+    return {"may_create_works": policy.can_write(actor_for_user(current_user.user))}
 
 
 @bp.get("/<int:work_id>")
@@ -24,6 +66,7 @@ def show(work_id: int) -> str:
         work=work,
         history=history,
         can_restore=work.deleted_at is not None and policy.is_coordinator(actor),
+        can_edit=_may_edit(actor, work),
         confirm=ConfirmForm(),
     )
 
@@ -37,3 +80,146 @@ def restore(work_id: int) -> Response:
         works.restore_work(db.session(), actor, work)
         flash(_("The work has been restored."))
     return redirect(url_for("works.show", work_id=work_id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response | tuple[str, int]:
+    actor = current_actor()
+    policy.require_edit_rights(actor, actor.organisation_id)  # type: ignore[arg-type]
+    form = WorkForm().fill_choices(db.session(), str(get_locale()))
+    if form.validate_on_submit():
+        try:
+            work = works.create_work(
+                db.session(),
+                actor,
+                actor.organisation_id,  # type: ignore[arg-type]
+                _work_data(form),
+            )
+        except ValidationError as error:
+            _show_service_errors(form, error)
+        else:
+            flash(_("The work has been saved."))
+            return redirect(url_for("works.show", work_id=work.id))
+    return _form_page(form, None)
+
+
+@bp.route("/<int:work_id>/edit", methods=["GET", "POST"])
+def edit(work_id: int) -> Response | tuple[str, int]:
+    actor = current_actor()
+    policy.require_login(actor)
+    work = works.get_visible_work(db.session(), actor, work_id)
+    if work.is_deleted:
+        raise NotFound(f"no work {work_id}")
+    policy.require_edit_rights(actor, work.organisation_id)
+    # On a POST only what was sent counts: a missing version is a stale one.
+    values = _form_values(work) if request.method == "GET" else None
+    form = WorkForm(data=values).fill_choices(db.session(), str(get_locale()))
+    status = None
+    if form.validate_on_submit():
+        try:
+            works.update_work(
+                db.session(), actor, work, _work_data(form, work), form.version.data or 0
+            )
+        except ValidationError as error:
+            _show_service_errors(form, error)
+        except StaleVersion as error:
+            status = 409
+            current = error.details.get("current_version")
+            if current is not None:  # submitting again saves this input over the other change
+                form.version.data = current
+                form.version.raw_data = [str(current)]
+            form.form_errors.append(
+                _(
+                    "Somebody else saved this work while you were editing it. Your changes "
+                    "are not saved yet: compare them with the current work, then save again "
+                    "to replace that version with yours."
+                )
+            )
+        else:
+            flash(_("The work has been saved."))
+            return redirect(url_for("works.show", work_id=work.id))
+    return _form_page(form, work, status=status)
+
+
+def _form_page(form: WorkForm, work: Work | None, status: int | None = None) -> tuple[str, int]:
+    m = maps.base_map(current_app.config)
+    maps.draw_control(m)
+    page = render_template(
+        "works/form.html",
+        form=form,
+        work=work,
+        organisation=work.organisation
+        if work
+        else db.session().get(Organisation, current_actor().organisation_id),
+        map=maps.embed(m, csp_nonce()),
+    )
+    return page, status or (422 if form.errors else 200)
+
+
+def _show_service_errors(form: WorkForm, error: ValidationError) -> None:
+    for name, message in error.details.get("errors", {}).items():
+        field = getattr(form, name, None)
+        if name in _SERVICE_ERRORS and field is not None:
+            field.errors = [*field.errors, str(_SERVICE_ERRORS[name])]
+        else:
+            form.form_errors.append(f"{name}: {message}")
+
+
+def _project_geometry(form: WorkForm, work: Work | None) -> BaseGeometry:
+    """The drawn geometry in the project CRS.
+
+    A round trip to EPSG:4326 and back moves coordinates by a fraction of a millimetre, so
+    a geometry the planner did not touch is taken as stored, not as reprojected twice.
+    """
+    drawn = form.geometry.data
+    if work is not None:
+        stored = geo.from_db(work.geom)
+        if drawn.equals_exact(geo.reproject(stored, bound_srid(), 4326), 1e-9):
+            return stored
+    return geo.reproject(drawn, 4326, bound_srid())
+
+
+def _work_data(form: WorkForm, work: Work | None = None) -> works.WorkData:
+    return works.WorkData(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        discipline=form.discipline.data,
+        phase=form.phase.data,
+        geometry=_project_geometry(form, work),
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        precision=Precision(form.precision.data),
+        excavation=bool(form.excavation.data),
+        traffic_impact=TrafficImpact(form.traffic_impact.data),
+        visibility=Visibility(form.visibility.data),
+        external_ref=form.external_ref.data or None,
+        contact_name=form.contact_name.data or None,
+        contact_email=form.contact_email.data or None,
+        contact_phone=form.contact_phone.data or None,
+        budget=form.budget.data,
+        tags=form.tag_list(),
+    )
+
+
+def _form_values(work: Work) -> dict:
+    """The form's values for an existing work (geometry in EPSG:4326 for the map)."""
+    return {
+        "title": work.title,
+        "description": work.description,
+        "discipline": work.discipline_code,
+        "phase": work.phase_code,
+        "start_date": work.start_date,
+        "end_date": work.end_date,
+        "precision": work.precision.value,
+        "excavation": work.excavation,
+        "traffic_impact": work.traffic_impact.value,
+        "visibility": work.visibility.value,
+        "external_ref": work.external_ref,
+        "contact_name": work.contact_name,
+        "contact_email": work.contact_email,
+        "contact_phone": work.contact_phone,
+        "budget": work.budget,
+        "tags": ", ".join(work.tags or []),
+        "geometry": geo.reproject(geo.from_db(work.geom), bound_srid(), 4326),
+        "version": work.version,
+    }

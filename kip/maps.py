@@ -1,0 +1,271 @@
+"""Folium maps for KIP's pages, with every script and stylesheet served from ``static/``.
+
+Folium's elements name their scripts and stylesheets by CDN URL (jsDelivr, cdnjs, jQuery's
+and Bootstrap's CDNs). Municipalities forbid third-party CDNs and installations may be
+offline, so before a map is rendered :func:`localise` replaces, *on each element instance*
+(never on Folium's classes, which other apps in the process share), every resource with the
+copy in ``static/vendor/`` (see :data:`ASSETS`; ``scripts/vendor-assets`` refreshes them),
+drops what KIP does not use (jQuery, Bootstrap, Font Awesome, awesome-markers) and refuses a
+resource it does not know, so a new plugin cannot quietly bring a CDN back.
+
+A map is embedded in a KIP page, not in an iframe: :func:`embed` returns the ``<link>`` and
+``<script src>`` tags for the page's head, the map's ``<div>``, and one inline ``<script>``
+that carries the response's CSP nonce.
+
+The base map's tile URL and attribution are configuration (``TILE_URL``,
+``TILE_ATTRIBUTION``). Works are vector layers drawn by the browser, so they still show when
+the tiles cannot load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from branca.element import CssLink, Element, Figure, JavascriptLink
+from folium.elements import JSCSSMixin
+from folium.plugins import Draw
+from folium.template import Template
+from markupsafe import Markup, escape
+
+# Folium's resource names -> the file in static/ that replaces the CDN copy.
+ASSETS: dict[str, str] = {
+    "leaflet": "vendor/leaflet/leaflet.js",
+    "leaflet_css": "vendor/leaflet/leaflet.css",
+    "leaflet_draw_js": "vendor/leaflet-draw/leaflet.draw.js",
+    "leaflet_draw_css": "vendor/leaflet-draw/leaflet.draw.css",
+    "markerclusterjs": "vendor/leaflet.markercluster/leaflet.markercluster.js",
+    "markerclustercss": "vendor/leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "vendor/leaflet.markercluster/MarkerCluster.Default.css",
+}
+
+# Resources Folium's Map asks for by default that no KIP map uses.
+UNUSED: frozenset[str] = frozenset(
+    {
+        "jquery",
+        "bootstrap",
+        "bootstrap_css",
+        "glyphicons_css",
+        "awesome_markers",
+        "awesome_markers_css",
+        "awesome_markers_font_css",
+        "awesome_rotate_css",
+    }
+)
+
+
+class UnknownAsset(LookupError):
+    """A Folium element wants a script or stylesheet KIP does not serve from ``static/``."""
+
+
+class KipMap(folium.Map):
+    """Folium's map without what only suits a map that is a page of its own.
+
+    Folium's ``Map`` writes page-wide styles (``html, body {height: 100%}``), a viewport tag
+    that forbids zooming, and an inline script without a nonce into the head, and uses
+    jQuery's ``$(document).ready``. KIP's page has its own head; the map's size comes from
+    ``static/kip.css`` (``.kip-map``). The map object is also reachable from its element
+    (``element.kipMap``) for KIP's own scripts.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+            <div class="folium-map kip-map" id={{ this.get_name()|tojson }}></div>
+        {% endmacro %}
+
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.map(
+                {{ this.get_name()|tojson }},
+                {
+                    center: {{ this.location|tojson }},
+                    crs: L.CRS.{{ this.crs }},
+                    ...{{ this.options|tojavascript }}
+                }
+            );
+            document.getElementById({{ this.get_name()|tojson }}).kipMap = {{ this.get_name() }};
+            {%- if this.control_scale %}
+            L.control.scale({imperial: false}).addTo({{ this.get_name() }});
+            {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+
+def base_map(
+    config: Mapping[str, Any],
+    *,
+    location: tuple[float, float] | None = None,
+    zoom: int = 14,
+) -> KipMap:
+    """A map with KIP's base layer from ``config`` (``TILE_URL``, ``TILE_ATTRIBUTION``).
+
+    ``location`` is (lat, lon); by default the configured ``MAP_CENTRE``.
+
+    >>> m = base_map({"TILE_URL": "https://tiles.example/{z}/{x}/{y}.png",
+    ...               "TILE_ATTRIBUTION": "Example", "MAP_CENTRE": [52.0, 5.6]})
+    >>> m.location
+    [52.0, 5.6]
+    """
+    centre = location or tuple(config["MAP_CENTRE"])
+    m = KipMap(location=list(centre), zoom_start=zoom, tiles=None, control_scale=True)
+    folium.TileLayer(
+        tiles=config["TILE_URL"],
+        attr=config["TILE_ATTRIBUTION"],
+        name="base",
+        max_zoom=19,
+        control=False,
+    ).add_to(m)
+    return m
+
+
+def draw_control(m: folium.Map) -> folium.FeatureGroup:
+    """Add Leaflet.draw's tools (point, line, polygon; editing and deleting) to ``m``.
+
+    Returns the layer that holds the drawn shapes; KIP's form script
+    (``static/kip-work-form.js``) finds it as the map element's ``kipDrawn``.
+    """
+    drawn = folium.FeatureGroup(name="drawn", control=False).add_to(m)
+    Draw(
+        feature_group=drawn,
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": {"shapeOptions": {"weight": 4}},
+            # showArea trips over a bug in Leaflet.draw 1.0.4 with Leaflet 1.9.
+            "polygon": {"allowIntersection": False, "showArea": False},
+            "marker": True,
+            "rectangle": False,
+            "circle": False,
+            "circlemarker": False,
+        },
+        edit_options={"poly": {"allowIntersection": False}},
+    ).add_to(m)
+    _Expose(m, drawn, "kipDrawn").add_to(m)
+    return drawn
+
+
+class _Expose(folium.MacroElement):
+    """Make a layer reachable from its map's element (``element.<attribute>``)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            document.getElementById({{ this.map_name|tojson }}).{{ this.attribute }} =
+                {{ this.layer_name }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, m: folium.Map, layer: folium.MacroElement, attribute: str) -> None:
+        super().__init__()
+        self._name = "Expose"
+        self.map_name = m.get_name()
+        self.layer_name = layer.get_name()
+        self.attribute = attribute
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
+def localise(m: folium.Map, static_url: Callable[[str], str]) -> None:
+    """Point every script and stylesheet of ``m`` and its children at ``static/``.
+
+    ``static_url`` turns a path under ``static/`` into a URL (``url_for('static', ...)``).
+    Raises :class:`UnknownAsset` for a resource not in :data:`ASSETS` or :data:`UNUSED`.
+
+    >>> m = KipMap(tiles=None)
+    >>> localise(m, lambda path: "/static/" + path)
+    >>> m.default_js
+    [('leaflet', '/static/vendor/leaflet/leaflet.js')]
+    >>> m.default_css
+    [('leaflet_css', '/static/vendor/leaflet/leaflet.css')]
+    >>> folium.Map.default_js[0][1].startswith("https://")  # Folium's own class is untouched
+    True
+    """
+    for element in _elements(m):
+        if isinstance(element, JSCSSMixin):
+            element.default_js = _local(element, element.default_js, static_url)
+            element.default_css = _local(element, element.default_css, static_url)
+
+
+def _local(
+    element: Element, resources: list[tuple[str, str]], static_url: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    local = []
+    for name, url in resources:
+        if name in UNUSED:
+            continue
+        if name in ASSETS:
+            local.append((name, static_url(ASSETS[name])))
+        elif url.startswith("/") and not url.startswith("//"):
+            local.append((name, url))  # already local
+        else:
+            raise UnknownAsset(
+                f"{type(element).__name__} wants {name!r} from {url}; vendor it "
+                "(scripts/vendor-assets) and add it to kip.maps.ASSETS"
+            )
+    return local
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """What a page needs to show a map: put ``head`` in the head, ``html`` where the map
+    goes, and ``script`` after it."""
+
+    head: Markup
+    html: Markup
+    script: Markup
+    name: str
+
+
+def embed(m: folium.Map, nonce: str, static_url: Callable[[str], str] | None = None) -> MapParts:
+    """Render ``m`` into the parts a KIP page embeds (see :class:`MapParts`).
+
+    ``static_url`` defaults to Flask's ``url_for('static', filename=...)``.
+    """
+    if static_url is None:
+        from flask import url_for
+
+        def static_url(path: str) -> str:
+            return url_for("static", filename=path)
+
+    localise(m, static_url)
+    figure = m.get_root()
+    assert isinstance(figure, Figure)
+    for child in figure._children.values():
+        child.render()
+    head = []
+    for name, child in figure.header._children.items():
+        if isinstance(child, JavascriptLink | CssLink):
+            head.append(child.render())
+        elif name != "meta_http":  # Folium's content-type meta: the page has its own
+            rendered = child.render()
+            if "<script" in rendered:
+                raise UnknownAsset(f"{name} puts an inline script in the head")
+            head.append(rendered)
+    html = figure.html.render()
+    script = figure.script.render()
+    return MapParts(
+        head=Markup("\n".join(head)),
+        html=Markup(html),
+        script=Markup(f'<script nonce="{escape(nonce)}">\n{script}\n</script>'),
+        name=m.get_name(),
+    )
+
+
+__all__ = [
+    "ASSETS",
+    "UNUSED",
+    "KipMap",
+    "MapParts",
+    "UnknownAsset",
+    "base_map",
+    "draw_control",
+    "embed",
+    "localise",
+]
