@@ -3,6 +3,8 @@ describe a work."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -203,23 +205,11 @@ def _work_data(form: WorkForm, work: Work | None = None) -> works.WorkData:
 
 def _form_values(work: Work) -> dict:
     """The form's values for an existing work (geometry in EPSG:4326 for the map)."""
-    return {
-        "title": work.title,
-        "description": work.description,
-        "discipline": work.discipline_code,
-        "phase": work.phase_code,
-        "start_date": work.start_date,
-        "end_date": work.end_date,
-        "precision": work.precision.value,
-        "excavation": work.excavation,
-        "traffic_impact": work.traffic_impact.value,
-        "visibility": work.visibility.value,
-        "external_ref": work.external_ref,
-        "contact_name": work.contact_name,
-        "contact_email": work.contact_email,
-        "contact_phone": work.contact_phone,
-        "budget": work.budget,
-        "tags": ", ".join(work.tags or []),
-        "geometry": geo.reproject(geo.from_db(work.geom), bound_srid(), 4326),
-        "version": work.version,
-    }
+    data = works.data_of(work)
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    for name in ("precision", "traffic_impact", "visibility"):
+        values[name] = getattr(values[name], "value", values[name])
+    values["tags"] = ", ".join(values["tags"])
+    values["geometry"] = geo.reproject(values["geometry"], bound_srid(), 4326)
+    values["version"] = work.version
+    return values
