@@ -14,6 +14,7 @@ It creates a throwaway database on that server and drops it afterwards.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
@@ -197,7 +198,7 @@ def kip_import(app, path: Path, org_id: int) -> tuple[float, dict]:
     marks.append(("end", time.perf_counter()))
     steps = [
         f"{label} {(later - at):.2f}s"
-        for (label, at), (_next, later) in zip(marks, marks[1:], strict=False)
+        for (label, at), (_next, later) in itertools.pairwise(marks)
     ]
     print("    steps: " + ", ".join(steps))
     return time.perf_counter() - t0, report.counts()
