@@ -26,7 +26,7 @@ from typing import Any
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 from folium.elements import JSCSSMixin
-from folium.plugins import Draw
+from folium.plugins import Draw, MarkerCluster
 from folium.template import Template
 from markupsafe import Markup, escape
 
@@ -144,6 +144,76 @@ def draw_control(m: folium.Map) -> folium.FeatureGroup:
     ).add_to(m)
     _Expose(m, drawn, "kipDrawn").add_to(m)
     return drawn
+
+
+def cluster_layer(m: folium.Map, *, detail_zoom: int = 15) -> MarkerCluster:
+    """Add an empty Leaflet.markercluster layer to ``m`` for KIP's map script to fill.
+
+    ``static/kip-map.js`` finds it as the map element's ``kipCluster``. Clusters break up
+    into single works before ``detail_zoom``, where the map shows works as shapes.
+    """
+    cluster = MarkerCluster(
+        name="works",
+        control=False,
+        options={
+            "disableClusteringAtZoom": detail_zoom - 1,
+            "showCoverageOnHover": False,
+            "chunkedLoading": True,
+        },
+    ).add_to(m)
+    _Expose(m, cluster, "kipCluster").add_to(m)
+    return cluster
+
+
+def work_map(
+    config: Mapping[str, Any],
+    work: dict[str, Any],
+    neighbours: list[dict[str, Any]],
+    colours: Mapping[str, str],
+) -> KipMap:
+    """A small map of one work (``work``: a GeoJSON geometry in EPSG:4326) and its
+    neighbours (compact features from :func:`kip.services.mapdata.neighbours`)."""
+    m = base_map(config, zoom=17)
+    if neighbours:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": neighbours},
+            name="neighbours",
+            style_function=lambda f: {
+                "color": colours.get(f["properties"]["discipline"], "#777777"),
+                "weight": 3,
+                "opacity": 0.6,
+                "fillOpacity": 0.15,
+            },
+            marker=folium.CircleMarker(radius=5, fill=True),
+            tooltip=folium.GeoJsonTooltip(fields=["title", "organisation"], labels=False),
+        ).add_to(m)
+    shape = folium.GeoJson(
+        {"type": "Feature", "properties": {}, "geometry": work},
+        name="work",
+        style_function=lambda f: {"color": "#d40000", "weight": 6, "fillOpacity": 0.3},
+        marker=folium.CircleMarker(radius=8, fill=True, color="#d40000"),
+    ).add_to(m)
+    _FitTo(m, shape).add_to(m)
+    return m
+
+
+class _FitTo(folium.MacroElement):
+    """Fit the map to a layer's bounds once it is drawn (not closer than zoom 18)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this.map_name }}.fitBounds({{ this.layer_name }}.getBounds(),
+                {maxZoom: 18, padding: [30, 30]});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, m: folium.Map, layer: folium.MacroElement) -> None:
+        super().__init__()
+        self._name = "FitTo"
+        self.map_name = m.get_name()
+        self.layer_name = layer.get_name()
 
 
 class _Expose(folium.MacroElement):
@@ -265,7 +335,9 @@ __all__ = [
     "MapParts",
     "UnknownAsset",
     "base_map",
+    "cluster_layer",
     "draw_control",
     "embed",
     "localise",
+    "work_map",
 ]

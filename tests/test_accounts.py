@@ -161,8 +161,13 @@ def test_every_account_write_is_audited(session, make_org):
     events = session.execute(
         select(AuditEvent.action, AuditEvent.actor, AuditEvent.object_id).order_by(AuditEvent.id)
     ).all()
-    assert [e.action for e in events] == ["user.create", "token.create", "token.revoke"]
-    assert events[1].actor == f"user:{admin.id}" and events[1].object_id == new.token.id
+    assert [e.action for e in events] == [
+        "organisation.create",
+        "user.create",
+        "token.create",
+        "token.revoke",
+    ]
+    assert events[2].actor == f"user:{admin.id}" and events[2].object_id == new.token.id
 
 
 def test_users_belong_to_an_organisation(session, make_user):

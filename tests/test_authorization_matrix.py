@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 from shapely import LineString
+from sqlalchemy import select
 
 from kip.actors import Actor
 from kip.services import accounts
@@ -71,6 +72,16 @@ FEATURE = {
 }
 
 
+DIG_BAN = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[5.665, 52.040], [5.666, 52.040], [5.666, 52.041], [5.665, 52.040]]],
+    },
+    "properties": {"title": "Graafverbod", "start_date": "2027-01-01", "end_date": "2029-12-31"},
+}
+
+
 UPLOAD = (
     b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
     b'{"type": "Point", "coordinates": [5.66, 52.04]}, "properties": {"kenmerk": "M-1", '
@@ -94,6 +105,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("static", "GET"): Case("/static/kip.css", everyone(200)),
     ("health.healthz", "GET"): Case("/healthz", everyone(200)),
     ("home.index", "GET"): Case("/", everyone(200)),
+    ("home.plan", "GET"): Case("/plan", roles(200, bad_tokens=302, anonymous=302)),
+    ("api_map.MapWorks", "GET"): Case(
+        "/api/v1/map/works?bbox=5.6,52.0,5.7,52.1", roles(200, bad_tokens=401)
+    ),
     ("auth.login", "GET"): Case("/login", everyone(200)),
     ("auth.login", "POST"): Case(
         "/login", form_post(everyone(200)), form={"email": "", "password": ""}
@@ -125,6 +140,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         form_post(roles(403, coordinator=302)),
         form={},
     ),
+    ("works.new", "GET"): Case(
+        "/works/new",
+        roles(200, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN, administrator=403, read_token=403),
+    ),
+    ("works.new", "POST"): Case("/works/new", form_post(roles(422, administrator=403)), form={}),
+    ("works.edit", "GET"): Case(
+        "/works/{work}/edit",
+        roles(403, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN, planner=200, write_token=200),
+    ),
+    ("works.edit", "POST"): Case("/works/{work}/edit", form_post(roles(403, planner=422)), form={}),
     ("transfer.import_page", "GET"): Case(
         "/works/import", roles(200, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN)
     ),
@@ -159,6 +184,50 @@ MATRIX: dict[tuple[str, str], Case] = {
         upload=UPLOAD,
     ),
     ("api_transfer.Exports", "GET"): Case("/api/v1/exports", roles(200, bad_tokens=401)),
+    # Clashes are for partners (a planner sees those of works they may see); reviews and
+    # dig bans are the coordinator's.
+    ("clashes.index", "GET"): Case("/clashes", roles(200, bad_tokens=302, anonymous=302)),
+    ("clashes.show", "GET"): Case("/clashes/{clash}", roles(200, bad_tokens=302, anonymous=302)),
+    ("clashes.review", "POST"): Case(
+        "/clashes/{clash}/review",
+        form_post(roles(403, coordinator=302)),
+        form={"status": "accepted", "note": ""},
+    ),
+    ("clashes.digbans", "GET"): Case("/digbans", roles(200, bad_tokens=302, anonymous=302)),
+    ("clashes.accept_proposal", "POST"): Case(
+        "/digbans/proposals/{work}/accept", form_post(roles(403, coordinator=404)), form={}
+    ),
+    ("api_clashes.Clashes", "GET"): Case(
+        "/api/v1/clashes", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api_clashes.ClashResource", "GET"): Case(
+        "/api/v1/clashes/{clash}", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api_clashes.ClashResource", "PATCH"): Case(
+        "/api/v1/clashes/{clash}",
+        roles(403, bad_tokens=401, anonymous=401, coordinator=200),
+        json={"status": "accepted"},
+    ),
+    ("api_clashes.Combinations", "GET"): Case(
+        "/api/v1/combinations", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api_clashes.Check", "POST"): Case(
+        "/api/v1/works/check", roles(200, bad_tokens=401, anonymous=401), json=FEATURE
+    ),
+    ("api_clashes.DigBans", "GET"): Case(
+        "/api/v1/digbans", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api_clashes.DigBans", "POST"): Case(
+        "/api/v1/digbans",
+        roles(403, bad_tokens=401, anonymous=401, coordinator=201),
+        json=DIG_BAN,
+    ),
+    ("api_clashes.DigBanResource", "PATCH"): Case(
+        "/api/v1/digbans/{ban}",
+        roles(403, bad_tokens=401, anonymous=401, coordinator=200),
+        json={"properties": {"title": "Nieuw asfalt"}},
+        if_match=True,
+    ),
     ("api-docs.openapi_json", "GET"): Case("/api/v1/openapi.json", everyone(200)),
     ("api_docs", "GET"): Case("/api/v1/docs", everyone(200)),
 }
@@ -209,6 +278,33 @@ def callers(app, session, make_org, make_user, make_work, password):
     from kip.services.works import delete_work
 
     delete_work(session, system, deleted, deleted.version)
+    # Another organisation's work beside the subject at the same time: a clash to look at.
+    beside = make_work(
+        organisation=other,
+        visibility="partners",
+        title="Kabel ernaast",
+        geometry=LineString([(174000, 450010), (174050, 450010)]),
+        start_date=date(2027, 5, 15),
+        end_date=date(2027, 6, 15),
+    )
+    session.flush()
+    from kip.models import Clash
+    from kip.services.digbans import DigBanData, create_dig_ban
+
+    clash_id = session.execute(
+        select(Clash.id).where(Clash.work_b_id == beside.id).limit(1)
+    ).scalar_one()
+    ban = create_dig_ban(
+        session,
+        system,
+        DigBanData(
+            organisation_id=municipality.id,
+            title="Graafverbod Dorpsstraat",
+            start_date=date(2030, 1, 1),
+            end_date=date(2032, 12, 31),
+            area=LineString([(175000, 451000), (175050, 451000)]).buffer(5),
+        ),
+    )
     session.flush()
 
     result = {}
@@ -234,7 +330,13 @@ def callers(app, session, make_org, make_user, make_work, password):
             }[role].secret
             headers["Authorization"] = f"Bearer {secret}"
         result[role] = (client, headers, csrf)
-    ids = {"work": subject.id, "deleted": deleted.id, "token": read.token.id}
+    ids = {
+        "work": subject.id,
+        "deleted": deleted.id,
+        "token": read.token.id,
+        "clash": clash_id,
+        "ban": ban.id,
+    }
     return result, ids, subject
 
 

@@ -23,6 +23,7 @@ from kip.services import clashes as svc
 from kip.services.works import WorkData, update_work
 
 X, Y = 174000.0, 450000.0
+SYSTEM = Actor.system("test")
 
 
 def line(x0: float, length: float = 100.0, dy: float = 0.0) -> LineString:
@@ -58,36 +59,40 @@ def street(make_org, make_work):
 
 
 def test_list_is_sorted_by_score_and_filters(session: Session, street) -> None:
-    everything = svc.list_clashes(session)
+    everything = svc.list_clashes(session, SYSTEM)
     scores = [v.clash.score for v in everything.items]
     assert scores == sorted(scores, reverse=True)
     assert (
         everything.total == 4
     )  # sewer×cable conflict; sewer×road, sewer×cable, road×cable chances
 
-    conflicts = svc.list_clashes(session, svc.ClashFilters(kind="conflict"))
+    conflicts = svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="conflict"))
     assert [(v.work_a.id, v.work_b.id) for v in conflicts.items] == [
         (street["sewer"].id, street["cable"].id)
     ]
-    road = svc.list_clashes(session, svc.ClashFilters(discipline="road"))
+    road = svc.list_clashes(session, SYSTEM, svc.ClashFilters(discipline="road"))
     assert road.total == 2
-    grid = svc.list_clashes(session, svc.ClashFilters(organisation_id=street["grid"].id))
+    grid = svc.list_clashes(session, SYSTEM, svc.ClashFilters(organisation_id=street["grid"].id))
     assert grid.total == 3  # the cable's three
-    june = svc.list_clashes(session, svc.ClashFilters(period=(date(2027, 6, 1), date(2027, 6, 30))))
+    june = svc.list_clashes(
+        session, SYSTEM, svc.ClashFilters(period=(date(2027, 6, 1), date(2027, 6, 30)))
+    )
     assert june.total == 3  # only the sewer runs in June: its three clashes
-    nowhere = svc.list_clashes(session, svc.ClashFilters(bbox=(0, 0, 10, 10)))
+    nowhere = svc.list_clashes(session, SYSTEM, svc.ClashFilters(bbox=(0, 0, 10, 10)))
     assert nowhere.total == 0
-    here = svc.list_clashes(session, svc.ClashFilters(bbox=(X - 10, Y - 10, X + 200, Y + 10)))
+    here = svc.list_clashes(
+        session, SYSTEM, svc.ClashFilters(bbox=(X - 10, Y - 10, X + 200, Y + 10))
+    )
     assert here.total == 4
-    paged = svc.list_clashes(session, page=2, per_page=3)
+    paged = svc.list_clashes(session, SYSTEM, limit=3, offset=3)
     assert len(paged.items) == 1 and paged.total == 4
 
     with pytest.raises(ValidationError):
-        svc.list_clashes(session, svc.ClashFilters(kind="catastrophe"))
+        svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="catastrophe"))
 
 
 def test_a_clash_explains_itself(session: Session, street) -> None:
-    [view] = svc.list_clashes(session, svc.ClashFilters(kind="conflict")).items
+    [view] = svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="conflict")).items
     assert view.explanation["facts"].startswith("Simultaneous works (conflict): 2 m apart")
     assert "31 days at the same time" in view.explanation["facts"]
     # The sewer clears it by starting after the cable's end or keeping 50 m away.
@@ -96,11 +101,11 @@ def test_a_clash_explains_itself(session: Session, street) -> None:
 
 
 def test_review_lifecycle_with_history(session: Session, actor, street) -> None:
-    [view] = svc.list_clashes(session, svc.ClashFilters(kind="conflict")).items
+    [view] = svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="conflict")).items
     clash_id = view.clash.id
     svc.review_clash(session, actor, clash_id, "accepted", "  short overlap, agreed  ")
 
-    clash = svc.get_clash(session, clash_id).clash
+    clash = svc.get_clash(session, SYSTEM, clash_id).clash
     assert clash.status is ClashStatus.ACCEPTED
     assert (clash.review_note, clash.reviewed_by) == ("short overlap, agreed", actor.label)
     assert clash.reviewed_at is not None
@@ -116,11 +121,11 @@ def test_review_lifecycle_with_history(session: Session, actor, street) -> None:
         excavation=True,
     )
     update_work(session, actor, cable, moved, cable.version)
-    assert svc.get_clash(session, clash_id).clash.status is ClashStatus.RESOLVED
+    assert svc.get_clash(session, SYSTEM, clash_id).clash.status is ClashStatus.RESOLVED
     with pytest.raises(Conflict):
         svc.review_clash(session, actor, clash_id, "dismissed")
 
-    history = svc.clash_history(session, clash_id)
+    history = svc.clash_history(session, SYSTEM, clash_id)
     assert [(e.action, e.status_from, e.status_to) for e in history] == [
         ("reviewed", "open", "accepted"),
         ("resolved", "accepted", "resolved"),
@@ -129,7 +134,7 @@ def test_review_lifecycle_with_history(session: Session, actor, street) -> None:
 
 
 def test_only_a_coordinator_reviews_and_only_to_a_review_status(session, street) -> None:
-    clash_id = svc.list_clashes(session).items[0].clash.id
+    clash_id = svc.list_clashes(session, SYSTEM).items[0].clash.id
     planner = Actor.for_user(1, street["grid"].id, Role.PLANNER)
     with pytest.raises(Forbidden):
         svc.review_clash(session, planner, clash_id, "dismissed")
@@ -143,7 +148,8 @@ def test_combinations_group_the_opportunities(session: Session, street) -> None:
         "COMBINATION_REPAVE_WIDTH_M": 2.0,
         "COMBINATION_REPAVE_EUR_PER_M2": 10.0,
     }
-    [group] = svc.list_combinations(session, settings)
+    [view] = svc.list_combinations(session, SYSTEM, settings)
+    group = view.combination
     sewer, road, cable = street["sewer"], street["road"], street["cable"]
     assert group.work_ids == sorted([sewer.id, road.id, cable.id])
     assert group.organisation_ids == sorted([street["city"].id, street["grid"].id])
@@ -163,7 +169,8 @@ def test_combinations_group_the_opportunities(session: Session, street) -> None:
         if road.id in (c.work_a_id, c.work_b_id):
             c.status = ClashStatus.DISMISSED
     session.flush()
-    [pair] = svc.list_combinations(session)
+    [pair_view] = svc.list_combinations(session, SYSTEM)
+    pair = pair_view.combination
     assert pair.work_ids == sorted([sewer.id, cable.id])
     assert pair.window == (date(2027, 5, 1), date(2027, 5, 31))
 
@@ -179,7 +186,7 @@ def test_check_work_explains_without_saving(session: Session, street) -> None:
         end_date=date(2027, 4, 10),
         excavation=True,
     )
-    found = svc.check_work(session, data)
+    found = svc.check_work(session, SYSTEM, data)
     assert session.execute(select(Clash.id)).all() == before
     kinds = sorted((d.found.kind, d.other.id) for d in found)
     assert kinds == sorted(
@@ -192,7 +199,7 @@ def test_check_work_explains_without_saving(session: Session, street) -> None:
     )
     assert all(d.explanation["facts"] and d.explanation["clears_if"] for d in found)
     with pytest.raises(ValidationError):
-        svc.check_work(session, WorkData(**{**data.__dict__, "discipline": "nonsense"}))
+        svc.check_work(session, SYSTEM, WorkData(**{**data.__dict__, "discipline": "nonsense"}))
 
 
 def test_a_completed_road_work_proposes_a_dig_ban(session: Session, actor, street) -> None:
@@ -234,11 +241,11 @@ def test_a_completed_road_work_proposes_a_dig_ban(session: Session, actor, stree
         ),
         far.version,
     )
-    [violation] = svc.list_clashes(session, svc.ClashFilters(kind="violation")).items
+    [violation] = svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="violation")).items
     assert (violation.work_a.id, violation.dig_ban.id) == (far.id, ban.id)
 
     digbans.end_dig_ban(session, actor, ban.id, date(2028, 1, 31))
-    assert svc.get_clash(session, violation.clash.id).clash.status is ClashStatus.RESOLVED
+    assert svc.get_clash(session, SYSTEM, violation.clash.id).clash.status is ClashStatus.RESOLVED
 
 
 @pytest.fixture
@@ -269,3 +276,20 @@ def test_cli_recompute_and_list_in_three_formats(kip, street) -> None:
 def test_cli_sql_and_in_memory_recompute_agree(kip, street) -> None:
     assert "4 clashes found" in kip("clashes", "recompute", "--sql").output
     assert "4 clashes found: 0 new, 0 changed" in kip("clashes", "recompute", "--in-memory").output
+
+
+def test_cli_creates_and_lists_dig_bans(kip, street) -> None:
+    area = f"POLYGON(({X - 5} {Y - 5}, {X + 50} {Y - 5}, {X + 50} {Y + 5}, {X - 5} {Y - 5}))"
+    created = kip(
+        "digbans", "create", "--org", str(street["city"].id), "--title", "Nieuw asfalt",
+        "--from", "2027-01-01", "--to", "2029-12-31", "--area", area,
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    assert "created dig ban" in created.output
+    listed = kip("digbans", "list", "--all")
+    assert listed.exit_code == 0 and "Nieuw asfalt" in listed.output
+    bad = kip(
+        "digbans", "create", "--org", str(street["city"].id), "--title", "x",
+        "--from", "2027-01-01", "--to", "2029-12-31", "--area", "not wkt",
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "WKT" in bad.output

@@ -109,3 +109,48 @@ def test_partners_see_partner_works_but_not_other_organisations_secrets(session,
     text = result.data.decode() if isinstance(result.data, bytes) else result.data
     assert PARTNER in text and DRAFT in text and PUBLIC in text
     assert SECRET not in text
+
+
+def test_the_public_never_sees_clashes(client, works, make_org, make_work):
+    make_work(organisation=make_org("Gemeente"), title="Eigen riool", excavation=True)
+    for url in ("/api/v1/clashes", "/api/v1/clashes?limit=1000", "/api/v1/combinations"):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        body = response.get_data(as_text=True)
+        assert SECRET not in body and PARTNER not in body
+    page = client.get("/clashes")
+    assert page.status_code == 302 and SECRET not in page.get_data(as_text=True)
+
+
+def test_a_planners_clash_list_never_holds_another_organisations_secret(
+    app, session, works, make_org, make_work, make_user, password
+):
+    import re
+
+    from kip.services.clashes import list_clashes
+
+    city = make_org("Gemeente")
+    make_work(organisation=city, title="Eigen riool", excavation=True)  # beside all four
+    planner = make_user("planner", organisation=city)
+    session.flush()
+    actor = Actor.for_user(planner.id, city.id, planner.role)
+    page = list_clashes(session, actor, limit=1000)
+    assert page.total > 0
+    for view in page.items:
+        for side in (view.work_a, view.work_b):
+            assert side is None or side.title != SECRET
+        assert SECRET not in str(view.explanation)
+
+    client = app.test_client()
+    csrf = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', client.get("/login").text)
+    client.post(
+        "/login", data={"email": planner.email, "password": password, "csrf_token": csrf.group(1)}
+    )
+    urls = ["/api/v1/clashes?limit=1000", "/api/v1/combinations", "/clashes", "/clashes?lang=en"]
+    api = client.get("/api/v1/clashes?limit=1000").json
+    urls += [f"/api/v1/clashes/{f['id']}" for f in api["features"]]
+    urls += [f"/clashes/{f['id']}" for f in api["features"]]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert SECRET not in response.get_data(as_text=True), url

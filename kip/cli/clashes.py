@@ -105,8 +105,16 @@ def clashes_list(fmt, kind, status, organisation, discipline, bbox, period, page
         bbox=_bbox(bbox),
         period=_period(period),
     )
+    if page < 1:
+        raise click.BadParameter("pages count from 1", param_hint="--page")
     with unit_of_work() as session:
-        result = list_clashes(session, filters, page=page, per_page=per_page)
+        result = list_clashes(
+            session,
+            Actor.system("cli"),
+            filters,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
         rows = [
             {
                 "id": v.clash.id,
@@ -175,6 +183,63 @@ def digbans_proposals(create: bool) -> None:
             click.echo(line)
     if not proposals:
         click.echo("no completed road works without a dig ban")
+
+
+@digbans_group.command("list")
+@click.option("--all", "everything", is_flag=True, help="Also the bans that have ended.")
+@with_appcontext
+@clean_errors
+def digbans_list(everything: bool) -> None:
+    """List the dig bans (the current and coming ones unless --all)."""
+    from ..services.digbans import list_dig_bans
+
+    with unit_of_work() as session:
+        bans = list_dig_bans(session, Actor.system("cli"), include_ended=everything)
+        for ban in bans:
+            source = f", after work {ban.source_work_id}" if ban.source_work_id else ""
+            click.echo(
+                f"{ban.id:>6}  {ban.start_date} to {ban.end_date}  {ban.title}"
+                f" (organisation {ban.organisation_id}{source})"
+            )
+    if not bans:
+        click.echo("no dig bans")
+
+
+@digbans_group.command("create")
+@click.option("--org", "organisation", required=True, type=int, help="Organisation id.")
+@click.option("--title", required=True)
+@click.option("--reason", default="")
+@click.option("--from", "start", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--area", required=True, help="The area as WKT (a polygon), in the project CRS unless --srid."
+)
+@click.option("--srid", type=int, help="The CRS of --area (EPSG code).")
+@with_appcontext
+@clean_errors
+def digbans_create(organisation, title, reason, start, end, area, srid) -> None:
+    """Create a dig ban over an area and a period; its violations are found at once."""
+    from ..services.digbans import DigBanData, create_dig_ban
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise click.BadParameter("dates as YYYY-MM-DD") from None
+    with unit_of_work() as session:
+        ban = create_dig_ban(
+            session,
+            Actor.system("cli"),
+            DigBanData(
+                organisation_id=organisation,
+                title=title,
+                reason=reason,
+                area_wkt=area,
+                area_srid=srid,
+                start_date=first,
+                end_date=last,
+            ),
+        )
+        click.echo(f"created dig ban {ban.id}: {ban.start_date} to {ban.end_date}, {ban.title}")
 
 
 @digbans_group.command("end")

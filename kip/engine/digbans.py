@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from .. import geo, policy
 from ..actors import Actor
+from ..audit import audit
 from ..config import DEFAULTS
 from ..db import bound_srid
 from ..errors import NotFound, ValidationError
@@ -104,6 +105,15 @@ def create_dig_ban(session: Session, actor: Actor, proposal: DigBanProposal) -> 
     )
     session.add(ban)
     session.flush()
+    audit(
+        session,
+        actor,
+        "dig_ban.create",
+        "dig_ban",
+        ban.id,
+        title=ban.title,
+        source_work_id=ban.source_work_id,
+    )
     recompute_dig_bans(session, [ban.id], actor=actor.label)
     return ban
 
@@ -118,5 +128,6 @@ def end_dig_ban(session: Session, actor: Actor, ban_id: int, on: date) -> DigBan
         raise ValidationError("a ban cannot end before it starts", errors={"end_date": "order"})
     ban.end_date = on
     session.flush()
+    audit(session, actor, "dig_ban.end", "dig_ban", ban.id, end_date=on.isoformat())
     recompute_dig_bans(session, [ban.id], actor=actor.label)
     return ban

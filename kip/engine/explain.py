@@ -83,3 +83,30 @@ def clearing_sentence(f: Facts, a: Side, b: Side) -> str:
 def explain(f: Facts, a: Side, b: Side) -> dict[str, str]:
     """The explanation a page or the API shows: the facts and the way out."""
     return {"facts": facts_sentence(f), "clears_if": clearing_sentence(f, a, b)}
+
+
+def clearing_sentence_one_sided(f: Facts, a: Side) -> str:
+    """The way out told to someone who may see only ``a``: nothing of the other side.
+
+    The other work's dates (which the dated advice of :func:`clearing_sentence` would give
+    away) and its name stay out; the rule's own window and distance are not secret.
+
+    >>> a = Side("work 1", date(2027, 3, 1), date(2027, 6, 30))
+    >>> f = Facts("Simultaneous works", "conflict", 50, 0, 3.0, 32, 0, 0.0)
+    >>> print(clearing_sentence_one_sided(f, a))  # doctest: +NORMALIZE_WHITESPACE
+    Cleared if work 1 no longer runs at the same time as the other work, or keeps more
+    than 50 m away; the other work is not shown to you (the coordinator can tell you more).
+    """
+    if f.max_gap_days:
+        when = f"is more than {f.max_gap_days} days apart from the other work"
+    else:
+        when = "no longer runs at the same time as the other work"
+    return (
+        f"Cleared if {a.label} {when}, or keeps more than {_metres(f.max_distance_m)} away; "
+        "the other work is not shown to you (the coordinator can tell you more)."
+    )
+
+
+def explain_one_sided(f: Facts, a: Side) -> dict[str, str]:
+    """The explanation for a viewer who may not see the other side of the clash."""
+    return {"facts": facts_sentence(f), "clears_if": clearing_sentence_one_sided(f, a)}

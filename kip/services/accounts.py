@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from .. import policy
 from ..actors import Actor
+from ..audit import audit
 from ..errors import Conflict, NotFound, ValidationError
-from ..models import ApiToken, AuditEvent, Organisation, Role, TokenScope, User
+from ..models import ApiToken, Organisation, Role, TokenScope, User
 
 MIN_PASSWORD_LENGTH = 10
 RESET_LINK_SECONDS = 3600
@@ -35,32 +36,6 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-# -- audit --------------------------------------------------------------------------------
-
-
-def audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    **details: object,
-) -> None:
-    """Keep one write in the audit trail (who, which organisation or token, when, what)."""
-    session.add(
-        AuditEvent(
-            actor=actor.label,
-            user_id=actor.user_id,
-            token_id=actor.token_id,
-            organisation_id=actor.organisation_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            details=details,
-        )
-    )
 
 
 # -- passwords ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from .. import policy
 from ..actors import Actor
+from ..audit import audit
 from ..errors import Conflict, NotFound, ValidationError
 from ..models import Organisation, OrganisationKind
 
@@ -51,6 +52,7 @@ def add_organisation(
     )
     session.add(org)
     session.flush()
+    audit(session, actor, "organisation.create", "organisation", org.id, name=name, kind=kind.value)
     return org
 
 

@@ -11,15 +11,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import db, geo, maps, policy
 from ..actors import Actor
 from ..db import bound_srid
 from ..errors import KipError, NotFound, StaleVersion, ValidationError
-from ..models import Organisation, Precision, TrafficImpact, Visibility, Work
+from ..models import Discipline, Organisation, Precision, TrafficImpact, Visibility, Work
 from ..security import csp_nonce, current_actor
-from ..services import works
+from ..services import mapdata, works
 from ..services.accounts import actor_for_user
 from .forms import ConfirmForm, WorkForm
 
@@ -66,11 +67,27 @@ def show(work_id: int) -> str:
     return render_template(
         "works/show.html",
         work=work,
+        map=_work_map(actor, work),
         history=history,
         can_restore=work.deleted_at is not None and policy.is_coordinator(actor),
         can_edit=_may_edit(actor, work),
         confirm=ConfirmForm(),
     )
+
+
+def _work_map(actor: Actor, work: Work) -> maps.MapParts:
+    """The small map of the work and the works around it that ``actor`` may see."""
+    session = db.session()
+    colours = {
+        code: colour for code, colour in session.execute(select(Discipline.code, Discipline.colour))
+    }
+    m = maps.work_map(
+        current_app.config,
+        mapdata.work_geojson(session, work),
+        mapdata.neighbours(session, actor, work),
+        colours,
+    )
+    return maps.embed(m, csp_nonce())
 
 
 @bp.post("/<int:work_id>/restore")

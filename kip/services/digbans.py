@@ -1,0 +1,175 @@
+"""Dig bans (*graafverboden*): list, create, edit, end, and accept a proposal.
+
+The engine (:mod:`kip.engine.digbans`) proposes bans for completed road works and finds
+their violations; these are the use cases the API, the pages and the CLI call. Every
+partner (logged in, or a token) sees the dig bans - a ban is a rule everybody who digs must
+know; the public does not (a ban's title may name the work it protects). Only coordinators
+create, change and end them. Functions flush and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import geo, policy
+from ..actors import Actor
+from ..audit import audit
+from ..db import bound_srid
+from ..engine import digbans as engine_bans
+from ..engine import recompute_dig_bans
+from ..errors import NotFound, StaleVersion, ValidationError
+from ..models import DigBan, Organisation, Work
+from .works import MAX_ID
+
+
+@dataclass(frozen=True)
+class DigBanData:
+    """A ban as a coordinator gives it: an area (a shapely geometry in the project CRS, or
+    WKT in ``area_srid``) and a period."""
+
+    organisation_id: int
+    title: str
+    start_date: date
+    end_date: date
+    reason: str = ""
+    area: BaseGeometry | None = None
+    area_wkt: str | None = None
+    area_srid: int | None = None
+
+    def geometry(self) -> BaseGeometry:
+        if self.area is not None:
+            return self.area
+        try:
+            shape = shapely.from_wkt(self.area_wkt or "")
+        except shapely.errors.GEOSException:
+            raise ValidationError(
+                "the area is not valid WKT", errors={"geometry": "WKT of a polygon"}
+            ) from None
+        if self.area_srid and self.area_srid != bound_srid():
+            shape = geo.reproject(shape, self.area_srid, bound_srid())
+        return shape
+
+
+def list_dig_bans(
+    session: Session, actor: Actor, *, include_ended: bool = False, today: date | None = None
+) -> list[DigBan]:
+    """The dig bans, soonest ending first (those that ended before today only on request)."""
+    policy.require_login(actor)
+    query = select(DigBan).order_by(DigBan.end_date, DigBan.id)
+    if not include_ended:
+        query = query.where(DigBan.end_date >= (today or date.today()))
+    return list(session.execute(query).scalars())
+
+
+def get_dig_ban(session: Session, actor: Actor, ban_id: int) -> DigBan:
+    policy.require_login(actor)
+    ban = session.get(DigBan, ban_id) if 0 < ban_id <= MAX_ID else None
+    if ban is None:
+        raise NotFound(f"no dig ban {ban_id}")
+    return ban
+
+
+def _check(session: Session, data: DigBanData) -> BaseGeometry:
+    errors = {}
+    if not data.title.strip() or len(data.title) > 200:
+        errors["title"] = "a title of 1 to 200 characters"
+    if session.get(Organisation, data.organisation_id) is None:
+        errors["organisation"] = f"no organisation {data.organisation_id}"
+    if errors:
+        raise ValidationError("the dig ban cannot be stored", errors=errors)
+    try:
+        return geo.check_geometry(data.geometry())
+    except geo.GeometryProblem as problem:
+        raise ValidationError(f"geometry: {problem}", errors={"geometry": str(problem)}) from None
+
+
+def create_dig_ban(session: Session, actor: Actor, data: DigBanData) -> DigBan:
+    """Create a ban over an area and a period (coordinators); its violations appear at once."""
+    policy.require_coordinator(actor)
+    area = _check(session, data)
+    proposal = engine_bans.DigBanProposal(
+        organisation_id=data.organisation_id,
+        source_work_id=None,  # type: ignore[arg-type]  # not derived from a work
+        title=data.title.strip(),
+        reason=data.reason.strip(),
+        geometry=area,
+        start_date=data.start_date,
+        end_date=data.end_date,
+    )
+    return engine_bans.create_dig_ban(session, actor, proposal)
+
+
+def pending_proposals(
+    session: Session, actor: Actor, settings: Mapping | None = None
+) -> list[engine_bans.DigBanProposal]:
+    """The bans completed road works call for, not yet created (for coordinators)."""
+    policy.require_coordinator(actor)
+    return engine_bans.pending_proposals(session, settings)
+
+
+def accept_proposal(
+    session: Session, actor: Actor, work_id: int, settings: Mapping | None = None
+) -> DigBan:
+    """Create the ban proposed for the completed road work ``work_id``."""
+    policy.require_coordinator(actor)
+    work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
+    proposal = engine_bans.propose_dig_ban(work, settings) if work is not None else None
+    if proposal is None or work_id not in {
+        p.source_work_id for p in engine_bans.pending_proposals(session, settings)
+    }:
+        raise NotFound(f"no pending dig ban proposal for work {work_id}")
+    return engine_bans.create_dig_ban(session, actor, proposal)
+
+
+def update_dig_ban(
+    session: Session,
+    actor: Actor,
+    ban_id: int,
+    expected_version: int,
+    *,
+    title: str | None = None,
+    reason: str | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    area: BaseGeometry | None = None,
+) -> DigBan:
+    """Change (or end, by an earlier ``end_date``) a ban; a stale version is refused."""
+    policy.require_coordinator(actor)
+    ban = get_dig_ban(session, actor, ban_id)
+    if ban.version != expected_version:
+        raise StaleVersion(
+            f"dig ban {ban_id} has changed since you read it (now version {ban.version})",
+            current_version=ban.version,
+        )
+    data = DigBanData(
+        organisation_id=ban.organisation_id,
+        title=ban.title if title is None else title,
+        reason=ban.reason if reason is None else reason,
+        start_date=start_date or ban.start_date,
+        end_date=end_date or ban.end_date,
+        area=area if area is not None else geo.from_db(ban.geom),
+    )
+    shape = _check(session, data)
+    if shape.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ValidationError("a dig ban is an area", errors={"geometry": "a polygon"})
+    if data.end_date < data.start_date:
+        raise ValidationError("the ban ends before it starts", errors={"end_date": "order"})
+    ban.title, ban.reason = data.title.strip(), data.reason.strip()
+    ban.start_date, ban.end_date = data.start_date, data.end_date
+    if area is not None:
+        ban.geom = geo.to_db(shape, bound_srid())
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(f"dig ban {ban_id} was changed at the same time") from None
+    audit(session, actor, "dig_ban.update", "dig_ban", ban.id, version=ban.version)
+    recompute_dig_bans(session, [ban.id], actor=actor.label)
+    return ban
