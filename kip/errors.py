@@ -107,6 +107,20 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
 
+class PreconditionFailed(KipError):
+    """The version the request says it read is not the current one (If-Match)."""
+
+    status = 412
+    code = "precondition-failed"
+
+
+class PreconditionRequired(KipError):
+    """A write that does not say which version it read (no If-Match)."""
+
+    status = 428
+    code = "precondition-required"
+
+
 class Unauthorized(KipError):
     """Who you are is not known (no or a bad login or token)."""
 

@@ -41,9 +41,9 @@ from .clash_schemas import (
     ReviewInSchema,
 )
 from .schemas import CrsQuerySchema, WorkFeatureInSchema, problem_responses
-from .works import PreconditionFailed, PreconditionRequired, etag
 from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import _work_data as work_data
+from .works import etag, expected_version
 
 blp = Blueprint(
     "api_clashes",
@@ -342,16 +342,7 @@ class DigBanResource(MethodView):
         policy.require_coordinator(actor)
         session = db.session()
         ban = bans.get_dig_ban(session, actor, ban_id)
-        if not request.if_match or request.if_match.star_tag:
-            raise PreconditionRequired(
-                "send If-Match with the ETag of the version you read",
-                current_version=ban.version,
-            )
-        if not request.if_match.contains(etag(ban.version).strip('"')):
-            raise PreconditionFailed(
-                f"dig ban {ban.id} has changed since you read it (now version {ban.version})",
-                current_version=ban.version,
-            )
+        expected_version(f"dig ban {ban.id}", ban.version)
         props = patch.get("properties") or {}
         area = None
         if patch.get("geometry") is not None:

@@ -21,7 +21,7 @@ from shapely.geometry import shape
 
 from .. import db
 from ..db import bound_srid
-from ..errors import KipError, ValidationError
+from ..errors import PreconditionFailed, PreconditionRequired, ValidationError
 from ..io.geometry import prepare_geometries
 from ..security import csrf_for_session_writes, current_actor
 from ..services import works as service
@@ -44,16 +44,6 @@ blp = Blueprint(
 blp.before_request(csrf_for_session_writes)
 
 READ_ERRORS = (400, 401, 404, 422, 429)
-
-
-class PreconditionRequired(KipError):
-    status = 428
-    code = "precondition-required"
-
-
-class PreconditionFailed(KipError):
-    status = 412
-    code = "precondition-failed"
 
 
 def etag(version: int) -> str:
@@ -247,19 +237,27 @@ class Work(MethodView):
         return ""
 
 
-def _expected_version(work) -> int:
+def expected_version(what: str, current: int) -> int:
+    """The version the client says it read (``If-Match``), checked against ``current``.
+
+    No If-Match is 428 (a write must say what it read); another version is 412.
+    """
     if not request.if_match or request.if_match.star_tag:
         raise PreconditionRequired(
-            "send If-Match with the ETag of the version you read (GET the work first)",
-            current_version=work.version,
+            f"send If-Match with the ETag of the version of {what} you read (GET it first)",
+            current_version=current,
         )
-    if not request.if_match.contains(etag(work.version).strip('"')):
+    if not request.if_match.contains(etag(current).strip('"')):
         raise PreconditionFailed(
-            f"work {work.id} has changed since you read it (now version {work.version}); "
+            f"{what} has changed since you read it (now version {current}); "
             "GET it again and re-apply your change",
-            current_version=work.version,
+            current_version=current,
         )
-    return work.version
+    return current
+
+
+def _expected_version(work) -> int:
+    return expected_version(f"work {work.id}", work.version)
 
 
 @blp.route("/<int:work_id>/history")
