@@ -7,7 +7,7 @@ set -euo pipefail
 KIP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 INSTANCE=${KIP_INSTANCE_PATH:-$KIP_ROOT/instance}
 VENV=$KIP_ROOT/.venv
-PG_PORT=${KIP_PG_PORT:-54329}
+PG_PORT=${KIP_PG_PORT:-}  # empty: 54329, or the next free port when that one is taken
 _APT_UPDATED=
 
 say() { printf 'kip: %s\n' "$*" >&2; }
@@ -155,7 +155,7 @@ _postgis_from_packages() {
     log=$INSTANCE/postgres.log
     pw=$(_cluster_password)
     if [ ! -f "$data/PG_VERSION" ]; then
-        say "creating KIP's own PostgreSQL $version cluster in $data (port $PG_PORT)"
+        say "creating KIP's own PostgreSQL $version cluster in $data"
         local pwfile
         pwfile=$(mktemp)
         printf '%s\n' "$pw" >"$pwfile"
@@ -167,20 +167,18 @@ _postgis_from_packages() {
         cat >>"$data/postgresql.conf" <<CONF
 # KIP's own cluster: local connections over TCP only, with a password.
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
 unix_socket_directories = ''
 CONF
     fi
-    if ! _as "$user" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        if _port_taken "$PG_PORT"; then
-            die "port $PG_PORT is taken by another program" \
-                "set KIP_PG_PORT to a free port (and remove $INSTANCE/postgres to start afresh)"
-        fi
+    if _as "$user" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        PG_PORT=$(sed -n 4p "$data/postmaster.pid")  # running already: its port
+    else
+        PG_PORT=$(_free_port "${PG_PORT:-54329}" "${KIP_PG_PORT:+fixed}")
         say "starting KIP's PostgreSQL on 127.0.0.1:$PG_PORT"
         touch "$log"
         [ "$user" = "$(id -un)" ] || chown "$user" "$log"
-        _as "$user" "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null \
-            || die "PostgreSQL did not start" "read $log"
+        _as "$user" "$bin/pg_ctl" -D "$data" -l "$log" -o "-p $PG_PORT" -w -t 60 start \
+            >/dev/null || die "PostgreSQL did not start" "read $log"
     fi
     local auth="kip:$pw@127.0.0.1:$PG_PORT"
     SERVER_URL="postgresql://$auth/postgres"
@@ -239,8 +237,20 @@ _as() {  # _as USER COMMAND...: run as USER (root only switches to another user)
     if [ "$user" = "$(id -un)" ]; then
         "$@"
     else
-        runuser -u "$user" -- "$@"
+        (cd / && runuser -u "$user" -- "$@")  # from a folder the other user can enter
     fi
+}
+
+# _free_port FIRST [fixed]: FIRST if it is free, else (unless fixed) the next free one.
+_free_port() {
+    local port=$1
+    while _port_taken "$port"; do
+        [ -z "${2:-}" ] || die "port $port is taken by another program" \
+            "choose another KIP_PG_PORT, or leave it unset to take a free one"
+        port=$((port + 1))
+        [ "$port" -lt $(($1 + 100)) ] || die "no free port from $1 on" "set KIP_PG_PORT"
+    done
+    echo "$port"
 }
 
 _port_taken() {
