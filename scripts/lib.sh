@@ -152,7 +152,7 @@ _postgis_from_packages() {
     mkdir -p "$INSTANCE"
     data=$(_cluster_dir)
     user=$(_cluster_user)
-    log=$INSTANCE/postgres.log
+    log=$(dirname "$data")/postgres.log  # beside the data: where the postgres user can write
     pw=$(_cluster_password)
     if [ ! -f "$data/PG_VERSION" ]; then
         say "creating KIP's own PostgreSQL $version cluster in $data"
