@@ -66,3 +66,10 @@ def test_browser_language_is_honoured(client):
     assert '<html lang="en">' in html
     html = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="nl">' in html
+
+
+def test_the_map_legend_speaks_the_page_language(client):
+    english = client.get("/?lang=en").get_data(as_text=True)
+    dutch = client.get("/?lang=nl").get_data(as_text=True)
+    assert "Road and pavement" in english and "Weg en verharding" not in english
+    assert "Weg en verharding" in dutch

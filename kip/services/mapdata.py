@@ -87,7 +87,7 @@ def simplify_tolerance(zoom: int) -> float:
     """Half a screen pixel at ``zoom``, in metres (at the latitude of the Low Countries).
 
     >>> round(simplify_tolerance(15), 2)
-    1.47
+    1.43
     """
     return _METRES_PER_PIXEL_Z0 * 0.6 / 2**zoom / 2
 
