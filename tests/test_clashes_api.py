@@ -515,3 +515,38 @@ def test_a_coordinator_accepts_a_proposed_dig_ban(coordinator_client, make_work,
         f"/digbans/proposals/{road.id}/accept", data={"csrf_token": headers["X-CSRFToken"]}
     )
     assert again.status_code == 404
+
+
+def test_a_coordinator_discloses_a_clash_to_the_partners_involved(
+    planner_client, coordinator_client, town
+):
+    features = planner_client.get("/api/v1/clashes?kind=conflict").json["features"]
+    hidden = next(f for f in features if f["properties"]["redacted"])
+    clash_id = hidden["id"]
+    assert SECRET not in json.dumps(planner_client.get(f"/api/v1/clashes/{clash_id}").json)
+
+    client, headers = coordinator_client
+    refused = planner_client.patch(
+        f"/api/v1/clashes/{clash_id}", json={"status": "combine", "disclosed": True}
+    )
+    assert refused.status_code == 403
+    response = client.patch(
+        f"/api/v1/clashes/{clash_id}",
+        json={"status": "combine", "disclosed": True},
+        headers=headers,
+    )
+    assert response.status_code == 200 and response.json["properties"]["disclosed"] is True
+
+    shown = planner_client.get(f"/api/v1/clashes/{clash_id}").json
+    assert not shown["properties"]["redacted"]
+    assert SECRET in json.dumps(shown)  # both works in full now, by the coordinator's choice
+    assert client.get("/api/v1/clashes").status_code == 200
+    public = planner_client.application.test_client().get(f"/api/v1/clashes/{clash_id}")
+    assert public.status_code == 401  # never to the public
+
+    client.patch(
+        f"/api/v1/clashes/{clash_id}",
+        json={"status": "combine", "disclosed": False},
+        headers=headers,
+    )
+    assert SECRET not in json.dumps(planner_client.get(f"/api/v1/clashes/{clash_id}").json)

@@ -90,6 +90,10 @@ class ClashPropertiesSchema(Schema):
     shared_length_m = fields.Float(required=True)
     explanation = fields.Nested(ExplanationSchema, required=True)
     redacted = fields.Bool(required=True, metadata={"description": "a side is hidden from you"})
+    disclosed = fields.Bool(
+        required=True,
+        metadata={"description": "a coordinator showed both works to the partners involved"},
+    )
     work_a = fields.Nested(WorkSideSchema, required=True)
     work_b = fields.Nested(WorkSideSchema, allow_none=True)
     dig_ban = fields.Nested(DigBanSideSchema, allow_none=True)
@@ -139,6 +143,9 @@ class ReviewInSchema(Schema):
     expected_status = Text(
         validate=validate.OneOf([s.value for s in ClashStatus]),
         metadata={"description": "the status you read; a clash that moved on gets 409"},
+    )
+    disclosed = fields.Bool(
+        metadata={"description": "show both works in full to the partners involved"}
     )
 
 

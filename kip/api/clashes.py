@@ -101,6 +101,7 @@ def clash_feature(view: service.ClashView) -> dict[str, Any]:
             "shared_length_m": c.shared_length_m,
             "explanation": view.explanation,
             "redacted": view.redacted,
+            "disclosed": view.clash.disclosed,
             "work_a": work_side(view.work_a),
             "work_b": None if c.dig_ban_id else work_side(view.work_b),
             "dig_ban": ban_side(view.dig_ban) if view.dig_ban is not None else None,
@@ -193,6 +194,8 @@ class ClashResource(MethodView):
             review.get("note") or "",
             expected_status=review.get("expected_status"),
         )
+        if review.get("disclosed") is not None:
+            service.disclose_clash(db.session(), current_actor(), clash_id, review["disclosed"])
         return _detail(clash_id)
 
 

@@ -170,6 +170,9 @@ class Clash(Base):
     # Where they meet: their common part when they touch, else the shortest line between them.
     geom = mapped_column(_meeting_geometry(), nullable=True)
     review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A coordinator may decide that the partners involved see both works in full, so they
+    # can talk about combining them, even where one side is otherwise hidden from them.
+    disclosed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_found_at: Mapped[datetime] = created_at_column()

@@ -25,6 +25,10 @@ confidential work) they learn only that it exists:
   discipline and period filters look at visible sides only, so counts cannot tell what
   a hidden side is.
 
+A coordinator may decide otherwise (:func:`disclose_clash`): for a disclosed clash the
+partners involved see both works whole, so they can talk about combining them. The
+public never does, and the disclosure is kept in the audit trail.
+
 The draft check (:func:`check_work`) is stricter: a draft costs nothing and leaves no
 trace, so it could be moved around to find confidential works. A hidden work met by a
 draft is reported with its kind, rule and days only - no distance, no meeting place.
@@ -42,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from .. import engine, policy
 from ..actors import Actor
+from ..audit import audit
 from ..db import bound_srid
 from ..engine.combinations import Combination, combinations
 from ..engine.explain import Facts, Side, explain, explain_one_sided
@@ -152,7 +157,8 @@ def _shown_meeting(actor: Actor) -> ColumnElement:
     own_id = case((a_seen, Clash.work_a_id), else_=Clash.work_b_id)
     own_geom = select(Work.geom).where(Work.id == own_id).scalar_subquery()
     return case(
-        (and_(a_seen, b_seen), Clash.geom), else_=func.ST_ClosestPoint(own_geom, Clash.geom)
+        (or_(Clash.disclosed, and_(a_seen, b_seen)), Clash.geom),
+        else_=func.ST_ClosestPoint(own_geom, Clash.geom),
     )
 
 
@@ -229,8 +235,16 @@ def _firm(session: Session, work: Work) -> bool:
     return phase is not None and phase.is_firm and phase.takes_part
 
 
-def _seen(session: Session, actor: Actor, work: Work | None) -> Work | None:
-    if work is None or not policy.can_see_work(actor, work, firm_phase=_firm(session, work)):
+def _seen(
+    session: Session, actor: Actor, work: Work | None, *, disclosed: bool = False
+) -> Work | None:
+    """The work when ``actor`` may see it here: by the policy, or because a coordinator
+    disclosed this clash to the partners involved (never to the public)."""
+    if work is None:
+        return None
+    if disclosed and not actor.is_public and work.deleted_at is None:
+        return work
+    if not policy.can_see_work(actor, work, firm_phase=_firm(session, work)):
         return None
     return work
 
@@ -263,8 +277,12 @@ def _views(session: Session, actor: Actor, rows: list[tuple[Clash, str | None]])
     }
     views = []
     for c, meeting in rows:
-        a = _seen(session, actor, works.get(c.work_a_id))
-        b = _seen(session, actor, works.get(c.work_b_id)) if c.work_b_id else None
+        a = _seen(session, actor, works.get(c.work_a_id), disclosed=c.disclosed)
+        b = (
+            _seen(session, actor, works.get(c.work_b_id), disclosed=c.disclosed)
+            if c.work_b_id
+            else None
+        )
         ban = bans.get(c.dig_ban_id) if c.dig_ban_id else None
         facts = _facts(c, c.rule, c.distance_m)
         other = b if b is not None else ban
@@ -295,6 +313,20 @@ def get_clash(session: Session, actor: Actor, clash_id: int) -> ClashView:
     if row is None:
         raise NotFound(f"no clash {clash_id}")
     return _views(session, actor, [(row[0], row[1])])[0]
+
+
+def disclose_clash(session: Session, actor: Actor, clash_id: int, disclosed: bool) -> Clash:
+    """A coordinator's decision that the partners involved see both works of this clash in
+    full (or, with ``False``, no longer). Kept in the audit trail."""
+    policy.require_coordinator(actor)
+    clash = session.get(Clash, clash_id) if 0 < clash_id <= MAX_ID else None
+    if clash is None:
+        raise NotFound(f"no clash {clash_id}")
+    if clash.disclosed != disclosed:
+        clash.disclosed = disclosed
+        session.flush()
+        audit(session, actor, "clash.disclose", "clash", clash.id, disclosed=disclosed)
+    return clash
 
 
 def review_clash(

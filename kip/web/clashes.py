@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import db, maps, policy
@@ -67,6 +67,7 @@ class FilterForm(FlaskForm):
 class ReviewForm(FlaskForm):
     status = SelectField(_l("Decision"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=10_000)])
+    disclosed = BooleanField(_l("Show both works in full to the partners involved"))
 
 
 def _choices(labels: dict) -> list[tuple[str, str]]:
@@ -145,6 +146,7 @@ def show(clash_id: int) -> str:
         form = _review_form()
         form.status.data = view.clash.status.value
         form.note.data = view.clash.review_note
+        form.disclosed.data = view.clash.disclosed
     return render_template(
         "clashes/show.html",
         view=view,
@@ -167,6 +169,7 @@ def review(clash_id: int) -> Response:
             service.review_clash(
                 db.session(), actor, clash_id, form.status.data, form.note.data or ""
             )
+            service.disclose_clash(db.session(), actor, clash_id, bool(form.disclosed.data))
         except KipError as error:
             if error.status != 409:
                 raise
