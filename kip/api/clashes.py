@@ -19,7 +19,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from shapely.geometry import mapping
 
-from .. import db, geo
+from .. import db, geo, policy
 from ..db import bound_srid
 from ..models import DigBan, Work
 from ..security import csrf_for_session_writes, current_actor
@@ -248,8 +248,6 @@ class Check(MethodView):
     def post(self, query: dict, feature: dict):
         """The clashes a draft work would have (nothing is saved): try dates before you submit."""
         actor = current_actor()
-        from .. import policy
-
         policy.require_login(actor)
         geometry = geometry_in_project_crs(feature["geometry"], query.get("crs"))
         found = service.check_work(db.session(), actor, work_data(feature["properties"], geometry))
@@ -309,8 +307,6 @@ class DigBans(MethodView):
     def post(self, query: dict, feature: dict):
         """Impose a dig ban over an area and a period (coordinators); violations at once."""
         actor = current_actor()
-        from .. import policy
-
         policy.require_coordinator(actor)
         props = feature["properties"]
         area = geometry_in_project_crs(feature["geometry"], query.get("crs"))
@@ -340,8 +336,6 @@ class DigBanResource(MethodView):
         """Change or end a dig ban (coordinators; an earlier ``end_date`` ends it).
         Send ``If-Match`` with the ETag of the version you read."""
         actor = current_actor()
-        from .. import policy
-
         policy.require_coordinator(actor)
         session = db.session()
         ban = bans.get_dig_ban(session, actor, ban_id)

@@ -31,6 +31,15 @@ class TextEmail(fields.Email):
         super().__init__(validate=[storable], **kwargs)
 
 
+def split_codes(text: str | None) -> tuple[str, ...]:
+    """``"sewer, water"`` as ``("sewer", "water")``: a query parameter of several codes.
+
+    >>> split_codes(" sewer,,water ")
+    ('sewer', 'water')
+    """
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
 GEOMETRY_TYPES = ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"]
 
 

@@ -20,7 +20,7 @@ from ..security import csrf_for_session_writes, current_actor
 from ..services.exports import FORMATS, export_works
 from ..services.imports import ImportSettings, import_file
 from ..services.search import WorkFilter
-from .schemas import Text, WorkQuerySchema, problem_responses
+from .schemas import Text, WorkQuerySchema, problem_responses, split_codes
 
 blp = Blueprint("api_transfer", __name__, url_prefix="/api/v1", description="Files in and out")
 blp.before_request(csrf_for_session_writes)
@@ -112,13 +112,12 @@ class Exports(MethodView):
     @problem_responses(blp, 401, 422, 429)
     def get(self, args: dict):
         """The works you may see, filtered as in GET /works, as one file."""
-        split = lambda text: [p.strip() for p in (text or "").split(",") if p.strip()]  # noqa: E731
         filters = WorkFilter.parse(
             bbox=args.get("bbox"),
             start=args.get("start"),
             end=args.get("end"),
-            disciplines=split(args.get("discipline")),
-            phases=split(args.get("phase")),
+            disciplines=split_codes(args.get("discipline")),
+            phases=split_codes(args.get("phase")),
             organisations=[str(args["organisation"])] if args.get("organisation") else [],
             q=args.get("q"),
         )

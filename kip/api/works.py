@@ -19,7 +19,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.geometry import shape
 
-from .. import db
+from .. import db, policy
 from ..db import bound_srid
 from ..errors import PreconditionFailed, PreconditionRequired, ValidationError
 from ..io.geometry import prepare_geometries
@@ -35,6 +35,7 @@ from .schemas import (
     WorkFeaturePatchSchema,
     WorkQuerySchema,
     problem_responses,
+    split_codes,
 )
 
 blp = Blueprint(
@@ -148,13 +149,12 @@ class Works(MethodView):
     @problem_responses(blp, *READ_ERRORS)
     def get(self, args: dict):
         """The works you may see, filtered, one page at a time (GeoJSON, EPSG:4326)."""
-        split = lambda text: tuple(p.strip() for p in text.split(",") if p.strip())  # noqa: E731
         filters = WorkFilter(
             bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
             start=args.get("start"),
             end=args.get("end"),
-            disciplines=split(args.get("discipline") or ""),
-            phases=split(args.get("phase") or ""),
+            disciplines=split_codes(args.get("discipline")),
+            phases=split_codes(args.get("phase")),
             organisation_id=args.get("organisation"),
             q=(args.get("q") or "").strip() or None,
         )
@@ -184,8 +184,6 @@ class Works(MethodView):
     def post(self, query: dict, feature: dict):
         """Register a work of your organisation. Geometry in EPSG:4326 unless ``crs`` says."""
         actor = current_actor()
-        from .. import policy
-
         policy.require_login(actor)
         geometry = _geometry_in_project_crs(feature["geometry"], query.get("crs"))
         work = service.create_work(
@@ -266,8 +264,6 @@ class History(MethodView):
     @problem_responses(blp, 401, 404, 429)
     def get(self, work_id: int):
         """Every change of the work, oldest first (for logged-in partners)."""
-        from .. import policy
-
         actor = current_actor()
         policy.require_login(actor)
         session = db.session()

@@ -211,11 +211,10 @@ def neighbours(
 
 
 def work_geojson(session: Session, work: Work) -> dict[str, Any]:
-    """One work's geometry in EPSG:4326."""
-    text = session.execute(
-        select(func.ST_AsGeoJSON(func.ST_Transform(Work.geom, 4326), 7)).where(Work.id == work.id)
-    ).scalar_one()
-    return json.loads(text)
+    """One work's geometry in EPSG:4326, as a GeoJSON object."""
+    from .works import geometry_geojson
+
+    return json.loads(geometry_geojson(session, work.id))
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -286,8 +286,6 @@ def restore_work(session: Session, actor: Actor, work: Work) -> Work:
 
 def geometry_geojson(session: Session, work_id: int) -> str:
     """The stored geometry of a work as GeoJSON in EPSG:4326 (7 decimals, about 1 cm)."""
-    from sqlalchemy import func
-
     return session.execute(
         select(func.ST_AsGeoJSON(func.ST_Transform(Work.geom, 4326), 7)).where(Work.id == work_id)
     ).scalar_one()
