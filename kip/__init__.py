@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import api, db, i18n, security
     from .config import load_config, secret_key
     from .errors import register_error_handlers
-    from .web import admin, auth, clashes, health, home, transfer, works
+    from .web import admin, auth, clashes, digbans, health, home, transfer, works
 
     instance_path = os.environ.get("KIP_INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(
@@ -41,8 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     api.init_app(app)
     register_error_handlers(app)  # after the API's, so every error speaks problem+json
-    for blueprint in (health.bp, home.bp, auth.bp, admin.bp, works.bp, transfer.bp, clashes.bp):
-        app.register_blueprint(blueprint)
+    blueprints = (health, home, auth, admin, works, transfer, clashes, digbans)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
     security.rate_limit(app, "auth.login", "RATELIMIT_LOGIN")
     security.rate_limit(app, "auth.request_reset", "RATELIMIT_PASSWORD_RESET")
     return app

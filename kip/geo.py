@@ -12,6 +12,7 @@ import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Transformer
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -85,3 +86,17 @@ def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
 
 def from_db(value: WKBElement) -> BaseGeometry:
     return to_shape(value)
+
+
+def geojson(geom: BaseGeometry | None, srid: int, target_srid: int = 4326) -> dict | None:
+    """A geometry stored in ``srid`` as a GeoJSON mapping in ``target_srid`` (None if empty).
+
+    >>> from shapely import Point
+    >>> geojson(Point(5.0, 52.0), 4326)
+    {'type': 'Point', 'coordinates': (5.0, 52.0)}
+    >>> geojson(None, 28992) is None
+    True
+    """
+    if geom is None or geom.is_empty:
+        return None
+    return mapping(reproject(geom, srid, target_srid))

@@ -193,8 +193,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         form_post(roles(403, coordinator=302)),
         form={"status": "accepted", "note": ""},
     ),
-    ("clashes.digbans", "GET"): Case("/digbans", roles(200, bad_tokens=302, anonymous=302)),
-    ("clashes.accept_proposal", "POST"): Case(
+    ("digbans.index", "GET"): Case("/digbans", roles(200, bad_tokens=302, anonymous=302)),
+    ("digbans.accept_proposal", "POST"): Case(
         "/digbans/proposals/{work}/accept", form_post(roles(403, coordinator=404)), form={}
     ),
     ("api_clashes.Clashes", "GET"): Case(
@@ -214,15 +214,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api_clashes.Check", "POST"): Case(
         "/api/v1/works/check", roles(200, bad_tokens=401, anonymous=401), json=FEATURE
     ),
-    ("api_clashes.DigBans", "GET"): Case(
+    ("api_digbans.DigBans", "GET"): Case(
         "/api/v1/digbans", roles(200, bad_tokens=401, anonymous=401)
     ),
-    ("api_clashes.DigBans", "POST"): Case(
+    ("api_digbans.DigBans", "POST"): Case(
         "/api/v1/digbans",
         roles(403, bad_tokens=401, anonymous=401, coordinator=201),
         json=DIG_BAN,
     ),
-    ("api_clashes.DigBanResource", "PATCH"): Case(
+    ("api_digbans.DigBanResource", "PATCH"): Case(
         "/api/v1/digbans/{ban}",
         roles(403, bad_tokens=401, anonymous=401, coordinator=200),
         json={"properties": {"title": "Nieuw asfalt"}},

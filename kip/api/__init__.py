@@ -24,7 +24,7 @@ def _rate_key() -> str:
 
 
 def init_app(app: Flask) -> Api:
-    from . import clashes, maps, transfer, works
+    from . import clashes, digbans, maps, transfer, works
 
     app.config.update(
         API_TITLE="KIP",
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "bearerToken", {"type": "http", "scheme": "bearer", "description": "an API token"}
     )
-    for blueprint in (works.blp, transfer.blp, clashes.blp, maps.blp):
+    for blueprint in (works.blp, transfer.blp, clashes.blp, digbans.blp, maps.blp):
         csrf.exempt(blueprint)  # tokens need none; sessions are checked in the blueprint
         limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(blueprint)
         api.register_blueprint(blueprint)

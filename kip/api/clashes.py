@@ -1,11 +1,11 @@
-"""``/api/v1/clashes``, ``/combinations``, ``/works/check`` and ``/digbans``.
+"""``/api/v1/clashes``, ``/combinations`` and ``/works/check``.
 
 Clashes are for partners: without a login or a token every endpoint here answers 401. A
 planner or token sees the clashes that involve a work they may see, with what they may not
 see of the other side left out (see :mod:`kip.services.clashes`). The clash list is a
 GeoJSON FeatureCollection of meeting places (EPSG:4326), highest score first, paged like
-``/api/v1/works`` (``limit``, ``offset``, ``numberMatched``). Reviews (PATCH) and changes
-to dig bans are for coordinators.
+``/api/v1/works`` (``limit``, ``offset``, ``numberMatched``). Reviews (PATCH) are for
+coordinators. Dig bans have their own module (:mod:`kip.api.digbans`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from shapely.geometry import mapping
 
 from .. import db, geo, policy
 from ..db import bound_srid
 from ..models import DigBan, Work
 from ..security import csrf_for_session_writes, current_actor
 from ..services import clashes as service
-from ..services import digbans as bans
 from ..services.search import parse_bbox
 from .clash_schemas import (
     ClashCollectionSchema,
@@ -32,24 +30,18 @@ from .clash_schemas import (
     ClashQuerySchema,
     CombinationListSchema,
     CombinationQuerySchema,
-    DigBanCollectionSchema,
-    DigBanFeatureSchema,
-    DigBanInSchema,
-    DigBanPatchSchema,
-    DigBanQuerySchema,
     DraftCheckSchema,
     ReviewInSchema,
 )
 from .schemas import CrsQuerySchema, WorkFeatureInSchema, problem_responses
 from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import _work_data as work_data
-from .works import etag, expected_version
 
 blp = Blueprint(
     "api_clashes",
     __name__,
     url_prefix="/api/v1",
-    description="Clashes between works, combination proposals, draft checks and dig bans",
+    description="Clashes between works, combination proposals and draft checks",
 )
 
 blp.before_request(csrf_for_session_writes)
@@ -233,12 +225,6 @@ class Combinations(MethodView):
         return {"combinations": out, "numberMatched": len(out)}
 
 
-def _geojson_4326(shape) -> dict | None:
-    if shape is None or shape.is_empty:
-        return None
-    return mapping(geo.reproject(shape, bound_srid(), 4326))
-
-
 @blp.route("/works/check")
 class Check(MethodView):
     @blp.arguments(CrsQuerySchema, location="query")
@@ -265,94 +251,7 @@ class Check(MethodView):
                     "work": None if isinstance(d.other, DigBan) else work_side(d.other),
                     "dig_ban": ban_side(d.other) if isinstance(d.other, DigBan) else None,
                     "explanation": d.explanation,
-                    "geometry": _geojson_4326(d.meeting),
+                    "geometry": geo.geojson(d.meeting, bound_srid()),
                 }
             )
         return {"clashes": out}
-
-
-def ban_feature(ban: DigBan) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": ban.id,
-        "geometry": _geojson_4326(geo.from_db(ban.geom)),
-        "properties": {
-            "title": ban.title,
-            "reason": ban.reason,
-            "organisation_id": ban.organisation_id,
-            "source_work_id": ban.source_work_id,
-            "start_date": ban.start_date,
-            "end_date": ban.end_date,
-            "version": ban.version,
-        },
-    }
-
-
-@blp.route("/digbans")
-class DigBans(MethodView):
-    @blp.arguments(DigBanQuerySchema, location="query")
-    @blp.response(200, DigBanCollectionSchema)
-    @problem_responses(blp, 400, 401, 422, 429)
-    def get(self, args: dict):
-        """The dig bans (current and coming; ``include_ended`` for all), for partners."""
-        found = bans.list_dig_bans(
-            db.session(), current_actor(), include_ended=args["include_ended"]
-        )
-        return {"type": "FeatureCollection", "features": [ban_feature(b) for b in found]}
-
-    @blp.arguments(CrsQuerySchema, location="query")
-    @blp.arguments(DigBanInSchema)
-    @blp.response(201, DigBanFeatureSchema)
-    @problem_responses(blp, 400, 401, 403, 413, 422, 429)
-    def post(self, query: dict, feature: dict):
-        """Impose a dig ban over an area and a period (coordinators); violations at once."""
-        actor = current_actor()
-        policy.require_coordinator(actor)
-        props = feature["properties"]
-        area = geometry_in_project_crs(feature["geometry"], query.get("crs"))
-        ban = bans.create_dig_ban(
-            db.session(),
-            actor,
-            bans.DigBanData(
-                organisation_id=props.get("organisation") or actor.organisation_id or 0,
-                title=props["title"],
-                reason=props.get("reason") or "",
-                start_date=props["start_date"],
-                end_date=props["end_date"],
-                area=area,
-            ),
-        )
-        headers = {"ETag": etag(ban.version), "Location": url_for(".DigBanResource", ban_id=ban.id)}
-        return ban_feature(ban), 201, headers
-
-
-@blp.route("/digbans/<int:ban_id>")
-class DigBanResource(MethodView):
-    @blp.arguments(CrsQuerySchema, location="query")
-    @blp.arguments(DigBanPatchSchema)
-    @blp.response(200, DigBanFeatureSchema)
-    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 422, 428, 429)
-    def patch(self, query: dict, patch: dict, ban_id: int):
-        """Change or end a dig ban (coordinators; an earlier ``end_date`` ends it).
-        Send ``If-Match`` with the ETag of the version you read."""
-        actor = current_actor()
-        policy.require_coordinator(actor)
-        session = db.session()
-        ban = bans.get_dig_ban(session, actor, ban_id)
-        expected_version(f"dig ban {ban.id}", ban.version)
-        props = patch.get("properties") or {}
-        area = None
-        if patch.get("geometry") is not None:
-            area = geometry_in_project_crs(patch["geometry"], query.get("crs"))
-        ban = bans.update_dig_ban(
-            session,
-            actor,
-            ban_id,
-            ban.version,
-            title=props.get("title"),
-            reason=props.get("reason"),
-            start_date=props.get("start_date"),
-            end_date=props.get("end_date"),
-            area=area,
-        )
-        return ban_feature(ban), {"ETag": etag(ban.version)}

@@ -1,4 +1,4 @@
-"""The clash report (``/clashes``, ``/clashes/<id>``) and the dig bans (``/digbans``).
+"""The clash report (``/clashes``, ``/clashes/<id>``); dig bans are in :mod:`kip.web.digbans`.
 
 For partners who are logged in (or send a token): a planner sees the clashes of the works
 they may see - by default those of their own organisation - with what they may not see of
@@ -27,10 +27,8 @@ from ..errors import KipError
 from ..models import REVIEW_STATUSES, ClashKind, ClashStatus, Discipline
 from ..security import csp_nonce, current_actor
 from ..services import clashes as service
-from ..services import digbans as bans
 from ..services import mapdata
 from ..services.organisations import list_organisations
-from .forms import ConfirmForm
 
 bp = Blueprint("clashes", __name__)
 
@@ -179,29 +177,6 @@ def review(clash_id: int) -> Response:
     else:
         flash(_("Choose a decision."))
     return redirect(url_for("clashes.show", clash_id=clash_id))
-
-
-@bp.get("/digbans")
-def digbans() -> str:
-    actor = current_actor()
-    session = db.session()
-    found = bans.list_dig_bans(session, actor, include_ended=bool(request.args.get("all")))
-    proposals = []
-    if policy.is_coordinator(actor):
-        proposals = bans.pending_proposals(session, actor, current_app.config)
-    return render_template(
-        "clashes/digbans.html", bans=found, proposals=proposals, confirm=ConfirmForm()
-    )
-
-
-@bp.post("/digbans/proposals/<int:work_id>/accept")
-def accept_proposal(work_id: int) -> Response:
-    actor = current_actor()
-    policy.require_coordinator(actor)
-    if ConfirmForm().validate_on_submit():
-        ban = bans.accept_proposal(db.session(), actor, work_id, current_app.config)
-        flash(_("Dig ban %(id)s created.", id=ban.id))
-    return redirect(url_for("clashes.digbans"))
 
 
 def _clash_map(session: Session, view: service.ClashView) -> maps.MapParts | None:

@@ -160,7 +160,7 @@ def plan() -> str:
     organisations = [org for org, _count in list_organisations(db.session())]
     page["map_config"].update(
         clashes=url_for("api_clashes.Clashes"),
-        digbans=url_for("api_clashes.DigBans"),
+        digbans=url_for("api_digbans.DigBans"),
         clashUrl=url_for("clashes.show", clash_id=0),
     )
     return render_template("plan.html", organisations=organisations, **page)
