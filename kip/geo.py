@@ -100,3 +100,22 @@ def geojson(geom: BaseGeometry | None, srid: int, target_srid: int = 4326) -> di
     if geom is None or geom.is_empty:
         return None
     return mapping(reproject(geom, srid, target_srid))
+
+
+def drawn_to_project(
+    drawn: BaseGeometry, srid: int, stored: BaseGeometry | None = None
+) -> BaseGeometry:
+    """A geometry drawn on a web map (EPSG:4326) in the project CRS ``srid``.
+
+    A round trip to EPSG:4326 and back moves coordinates by a fraction of a millimetre, so
+    when the drawing is the ``stored`` geometry (in ``srid``) untouched, that is returned
+    as it is rather than reprojected twice.
+
+    >>> from shapely import Point
+    >>> stored = Point(174100.123456, 450300.654321)
+    >>> drawn_to_project(reproject(stored, 28992, 4326), 28992, stored) is stored
+    True
+    """
+    if stored is not None and drawn.equals_exact(reproject(stored, srid, 4326), 1e-9):
+        return stored
+    return reproject(drawn, 4326, srid)

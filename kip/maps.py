@@ -19,7 +19,7 @@ the tiles cannot load.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,25 +121,32 @@ def base_map(
     return m
 
 
-def draw_control(m: folium.Map) -> folium.FeatureGroup:
-    """Add Leaflet.draw's tools (point, line, polygon; editing and deleting) to ``m``.
+# Leaflet.draw's tools KIP offers, with their options.
+_DRAW_TOOLS: dict[str, Any] = {
+    "polyline": {"shapeOptions": {"weight": 4}},
+    # showArea trips over a bug in Leaflet.draw 1.0.4 with Leaflet 1.9.
+    "polygon": {"allowIntersection": False, "showArea": False},
+    "rectangle": {"showArea": False},
+    "marker": True,
+}
+WORK_SHAPES = ("marker", "polyline", "polygon")
+AREA_SHAPES = ("polygon", "rectangle")
 
-    Returns the layer that holds the drawn shapes; KIP's form script
-    (``static/kip-work-form.js``) finds it as the map element's ``kipDrawn``.
+
+def draw_control(m: folium.Map, shapes: Collection[str] = WORK_SHAPES) -> folium.FeatureGroup:
+    """Add Leaflet.draw's tools for ``shapes`` (and for editing and deleting) to ``m``.
+
+    ``shapes`` are Leaflet.draw's names: :data:`WORK_SHAPES` for a work (point, line,
+    polygon), :data:`AREA_SHAPES` for a dig ban. Returns the layer that holds the drawn
+    shapes; KIP's form script (``static/kip-draw-form.js``) finds it as the map element's
+    ``kipDrawn``.
     """
     drawn = folium.FeatureGroup(name="drawn", control=False).add_to(m)
+    tools = {name: options if name in shapes else False for name, options in _DRAW_TOOLS.items()}
     Draw(
         feature_group=drawn,
         show_geometry_on_click=False,
-        draw_options={
-            "polyline": {"shapeOptions": {"weight": 4}},
-            # showArea trips over a bug in Leaflet.draw 1.0.4 with Leaflet 1.9.
-            "polygon": {"allowIntersection": False, "showArea": False},
-            "marker": True,
-            "rectangle": False,
-            "circle": False,
-            "circlemarker": False,
-        },
+        draw_options={**tools, "circle": False, "circlemarker": False},
         edit_options={"poly": {"allowIntersection": False}},
     ).add_to(m)
     _Expose(m, drawn, "kipDrawn").add_to(m)
@@ -329,8 +336,10 @@ def embed(m: folium.Map, nonce: str, static_url: Callable[[str], str] | None = N
 
 
 __all__ = [
+    "AREA_SHAPES",
     "ASSETS",
     "UNUSED",
+    "WORK_SHAPES",
     "KipMap",
     "MapParts",
     "UnknownAsset",

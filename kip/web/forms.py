@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 import shapely
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from shapely.geometry import mapping, shape
@@ -38,6 +40,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from ..errors import ValidationError
 from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
 
@@ -101,21 +104,27 @@ class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token (log out, revoke, restore)."""
 
 
-# -- The work form ---------------------------------------------------------------------------
+# -- Geometries drawn on a map (the work and dig-ban forms) -----------------------------------
 
 _MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 _SINGLE = {multi: single for single, multi in _MULTI.items()}
+ANY_KIND = frozenset(_MULTI)
 
 
 class GeometryProblem(ValueError):
-    """The drawn geometry cannot be read; the message is for the planner."""
+    """The drawn geometry cannot be used; ``reason`` is ``"unreadable"``, ``"missing"``
+    (nothing drawn) or ``"kind"`` (mixed kinds, or a kind the form does not take)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def geometry_from_geojson(text: str) -> BaseGeometry:
+def geometry_from_geojson(text: str, kinds: Collection[str] = ANY_KIND) -> BaseGeometry:
     """One geometry from GeoJSON: a geometry, a Feature or a FeatureCollection.
 
     Several shapes of one kind become one multi-part geometry; shapes of different kinds
-    are refused (a work is points, lines or polygons).
+    are refused (a work is points, lines or polygons), and so are kinds not in ``kinds``.
 
     >>> geometry_from_geojson('{"type": "FeatureCollection", "features": ['
     ...     '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [5, 52]}},'
@@ -123,23 +132,22 @@ def geometry_from_geojson(text: str) -> BaseGeometry:
     'MULTIPOINT ((5 52), (6 52))'
     >>> geometry_from_geojson('{"type": "Point", "coordinates": [5, 52]}').wkt
     'POINT (5 52)'
+    >>> geometry_from_geojson('{"type": "Point", "coordinates": [5, 52]}', {"Polygon"})
+    Traceback (most recent call last):
+    ...
+    kip.web.forms.GeometryProblem: kind
     """
     try:
         data = json.loads(text)
         parts = _parts(data)
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
-        raise GeometryProblem(_l("The drawn shape could not be read. Draw it again.")) from None
+        raise GeometryProblem("unreadable") from None
     parts = [p for p in parts if not p.is_empty]
     if not parts:
-        raise GeometryProblem(_l("Draw the work on the map: a point, a line or an area."))
-    kinds = {_SINGLE.get(p.geom_type, p.geom_type) for p in parts}
-    if len(kinds) > 1 or not kinds <= set(_MULTI):
-        raise GeometryProblem(
-            _l(
-                "Draw shapes of one kind only: points, lines or areas. Several shapes of "
-                "one kind together make one work."
-            )
-        )
+        raise GeometryProblem("missing")
+    found = {_SINGLE.get(p.geom_type, p.geom_type) for p in parts}
+    if len(found) > 1 or not found <= set(kinds):
+        raise GeometryProblem("kind")
     if len(parts) == 1:
         return parts[0]
     return _combine(parts)
@@ -169,14 +177,40 @@ def geometry_to_geojson(geom: BaseGeometry) -> str:
     return json.dumps(mapping(geom))
 
 
+WORK_SHAPES = {
+    "unreadable": _l("The drawn shape could not be read. Draw it again."),
+    "missing": _l("Draw the work on the map: a point, a line or an area."),
+    "kind": _l(
+        "Draw shapes of one kind only: points, lines or areas. Several shapes of "
+        "one kind together make one work."
+    ),
+}
+
+
 class GeometryField(Field):
     """The drawn geometry, as GeoJSON in EPSG:4326 in a hidden input.
 
     ``data`` is a shapely geometry (or None); the raw text is sent back as it came, so a
-    page shown again keeps what the planner drew.
+    page shown again keeps what was drawn. ``kinds`` are the shapes the field takes,
+    ``messages`` what to say for each :class:`GeometryProblem` reason, and ``region``
+    whether the shapes must lie inside the deployment's ``REGION_BBOX`` (message
+    ``"outside"``).
     """
 
     widget = HiddenInput()
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        kinds: Collection[str] = ANY_KIND,
+        messages: Mapping[str, Any] = WORK_SHAPES,
+        region: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.kinds, self.messages, self.region = frozenset(kinds), messages, region
 
     def _value(self) -> str:
         if self.raw_data:
@@ -189,13 +223,19 @@ class GeometryField(Field):
         if not text:
             return
         try:
-            self.data = geometry_from_geojson(text)
+            self.data = geometry_from_geojson(text, self.kinds)
         except GeometryProblem as problem:
-            raise ValueError(str(problem.args[0])) from None
+            raise ValueError(str(self.messages[problem.reason])) from None
 
     def pre_validate(self, form: Any) -> None:
         if self.data is None and not self.process_errors:
-            raise StopValidation(_l("Draw the work on the map: a point, a line or an area."))
+            raise StopValidation(str(self.messages["missing"]))
+        if self.region and self.data is not None and not self._in_region(self.data):
+            raise StopValidation(str(self.messages["outside"]))
+
+    @staticmethod
+    def _in_region(geom: BaseGeometry) -> bool:
+        return shapely.box(*current_app.config["REGION_BBOX"]).covers(geom)
 
 
 def _choices(enum_labels: dict[Any, Any]) -> list[SelectChoice]:
@@ -218,6 +258,9 @@ VISIBILITIES = {
     Visibility.PARTNERS: _l("partners (logged-in users)"),
     Visibility.CONFIDENTIAL: _l("confidential (own organisation and coordinators)"),
 }
+
+
+# -- The work form ---------------------------------------------------------------------------
 
 
 class WorkForm(FlaskForm):
@@ -284,3 +327,14 @@ class WorkForm(FlaskForm):
 
     def tag_list(self) -> list[str]:
         return [t.strip() for t in (self.tags.data or "").split(",") if t.strip()]
+
+
+def show_service_errors(form: FlaskForm, error: ValidationError, messages: Mapping) -> None:
+    """Put a service's per-field problems next to the fields, in the words of ``messages``
+    (field name -> message); a problem without a field or a message goes above the form."""
+    for name, message in error.details.get("errors", {}).items():
+        field = getattr(form, name, None)
+        if name in messages and field is not None:
+            field.errors = [*field.errors, str(messages[name])]
+        else:
+            form.form_errors.append(f"{name}: {message}")

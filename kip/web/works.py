@@ -10,7 +10,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -22,7 +21,7 @@ from ..models import Discipline, Organisation, Precision, TrafficImpact, Visibil
 from ..security import csp_nonce, current_actor
 from ..services import mapdata, works
 from ..services.accounts import actor_for_user
-from .forms import ConfirmForm, WorkForm
+from .forms import ConfirmForm, WorkForm, show_service_errors
 
 bp = Blueprint("works", __name__, url_prefix="/works")
 
@@ -115,7 +114,7 @@ def new() -> Response | tuple[str, int]:
                 _work_data(form),
             )
         except ValidationError as error:
-            _show_service_errors(form, error)
+            show_service_errors(form, error, _SERVICE_ERRORS)
         else:
             flash(_("The work has been saved."))
             return redirect(url_for("works.show", work_id=work.id))
@@ -140,7 +139,7 @@ def edit(work_id: int) -> Response | tuple[str, int]:
                 db.session(), actor, work, _work_data(form, work), form.version.data or 0
             )
         except ValidationError as error:
-            _show_service_errors(form, error)
+            show_service_errors(form, error, _SERVICE_ERRORS)
         except StaleVersion as error:
             status = 409
             current = error.details.get("current_version")
@@ -175,36 +174,15 @@ def _form_page(form: WorkForm, work: Work | None, status: int | None = None) -> 
     return page, status or (422 if form.errors else 200)
 
 
-def _show_service_errors(form: WorkForm, error: ValidationError) -> None:
-    for name, message in error.details.get("errors", {}).items():
-        field = getattr(form, name, None)
-        if name in _SERVICE_ERRORS and field is not None:
-            field.errors = [*field.errors, str(_SERVICE_ERRORS[name])]
-        else:
-            form.form_errors.append(f"{name}: {message}")
-
-
-def _project_geometry(form: WorkForm, work: Work | None) -> BaseGeometry:
-    """The drawn geometry in the project CRS.
-
-    A round trip to EPSG:4326 and back moves coordinates by a fraction of a millimetre, so
-    a geometry the planner did not touch is taken as stored, not as reprojected twice.
-    """
-    drawn = form.geometry.data
-    if work is not None:
-        stored = geo.from_db(work.geom)
-        if drawn.equals_exact(geo.reproject(stored, bound_srid(), 4326), 1e-9):
-            return stored
-    return geo.reproject(drawn, 4326, bound_srid())
-
-
 def _work_data(form: WorkForm, work: Work | None = None) -> works.WorkData:
     return works.WorkData(
         title=form.title.data or "",
         description=form.description.data or "",
         discipline=form.discipline.data,
         phase=form.phase.data,
-        geometry=_project_geometry(form, work),
+        geometry=geo.drawn_to_project(
+            form.geometry.data, bound_srid(), geo.from_db(work.geom) if work else None
+        ),
         start_date=form.start_date.data,
         end_date=form.end_date.data,
         precision=Precision(form.precision.data),

@@ -21,7 +21,7 @@ def planner(live_server):
 
 
 def _wait_for_map(page) -> None:
-    page.wait_for_selector(".work-map[data-ready=true]")
+    page.wait_for_selector(".draw-map[data-ready=true]")
 
 
 def _map_box(page) -> dict:
@@ -75,7 +75,7 @@ def _click_vertices(page, points: list[tuple[float, float]]) -> None:
 
 
 def _shapes(page) -> int:
-    return int(page.locator(".work-map").get_attribute("data-shapes"))
+    return int(page.locator(".draw-map").get_attribute("data-shapes"))
 
 
 def draw_polygon(page, offsets: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -87,7 +87,7 @@ def draw_polygon(page, offsets: list[tuple[float, float]]) -> list[tuple[float, 
     _click_vertices(page, points)
     page.click(".leaflet-draw-actions a[title='Finish drawing']:visible")
     page.wait_for_function(
-        "n => document.querySelector('.work-map').dataset.shapes == n", arg=str(before + 1)
+        "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
     return [_lnglat(page, x, y) for x, y in points]
 
@@ -100,7 +100,7 @@ def draw_line(page, offsets: list[tuple[float, float]]) -> list[tuple[float, flo
     _click_vertices(page, points)
     page.click(".leaflet-draw-actions a[title='Finish drawing']:visible")
     page.wait_for_function(
-        "n => document.querySelector('.work-map').dataset.shapes == n", arg=str(before + 1)
+        "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
     return [_lnglat(page, x, y) for x, y in points]
 
@@ -112,7 +112,7 @@ def draw_point(page, fx: float, fy: float) -> tuple[float, float]:
     page.click(".leaflet-draw-draw-marker")
     page.mouse.click(x, y)
     page.wait_for_function(
-        "n => document.querySelector('.work-map').dataset.shapes == n", arg=str(before + 1)
+        "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
     return _lnglat(page, x, y)
 
@@ -123,7 +123,7 @@ def _fill_and_save(page, title: str, **fields: str) -> None:
     for name, value in fields.items():
         page.fill(f"#{name}", value)
     with page.expect_navigation():
-        page.click("form.work-form button[type=submit]")
+        page.click("form.draw-form button[type=submit]")
 
 
 def _stored(live_server, work_id: int) -> tuple[int, str, float, float]:
@@ -241,7 +241,7 @@ def test_editing_a_stale_version_shows_the_conflict(page, live_server, login, pl
     with page.expect_response(
         lambda r: r.url.endswith("/edit") and r.request.method == "POST"
     ) as r:
-        page.click("form.work-form button[type=submit]")
+        page.click("form.draw-form button[type=submit]")
     assert r.value.status == 409
     page.wait_for_load_state()
     assert "Iemand anders heeft dit werk opgeslagen" in page.inner_text("main")

@@ -1,9 +1,12 @@
-/* KIP's work form: keep the hidden geometry field in step with the shapes on the map.
+/* KIP's forms with a map to draw on (a work, a dig ban): keep the hidden geometry field in
+ * step with the shapes on the map.
  *
- * The map (built by kip.maps with Leaflet.draw) exposes itself on its element as `kipMap`
- * and the layer of drawn shapes as `kipDrawn`. The field holds GeoJSON in EPSG:4326: a
- * FeatureCollection of the drawn shapes; the server joins several shapes of one kind into
- * one multi-part geometry and refuses mixed kinds.
+ * The form's map (built by kip.maps with Leaflet.draw) sits in an element with
+ * `data-geometry-input` (the id of the hidden field); the map exposes itself on its element
+ * as `kipMap` and the layer of drawn shapes as `kipDrawn`. The field holds GeoJSON in
+ * EPSG:4326: a FeatureCollection of the drawn shapes; the server joins several shapes of one
+ * kind into one multi-part geometry and refuses mixed kinds (and kinds the form does not
+ * take). The element gets `data-shapes` (how many shapes) and `data-ready`.
  */
 (function () {
   "use strict";
