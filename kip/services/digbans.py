@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -22,10 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import geo, policy
 from ..actors import Actor
 from ..audit import audit
+from ..config import DEFAULTS
 from ..db import bound_srid
 from ..engine import digbans as engine_bans
 from ..engine import recompute_dig_bans
-from ..errors import NotFound, StaleVersion, ValidationError
+from ..errors import Conflict, NotFound, StaleVersion, ValidationError
 from ..models import DigBan, Organisation, Work
 from .works import MAX_ID
 
@@ -56,6 +57,33 @@ class DigBanData:
         if self.area_srid and self.area_srid != bound_srid():
             shape = geo.reproject(shape, self.area_srid, bound_srid())
         return shape
+
+
+def default_period(today: date | None = None, settings: Mapping | None = None) -> tuple[date, date]:
+    """The period a new ban is offered with: from today, for ``DIG_BAN_YEARS`` years (the
+    length a proposed ban gets).
+
+    >>> default_period(date(2027, 3, 10), {"DIG_BAN_YEARS": 3})
+    (datetime.date(2027, 3, 10), datetime.date(2030, 3, 9))
+    >>> default_period(date(2028, 2, 29), {"DIG_BAN_YEARS": 1})
+    (datetime.date(2028, 2, 29), datetime.date(2029, 2, 27))
+    """
+    cfg = {**DEFAULTS, **(settings or {})}
+    start = today or date.today()
+    end = engine_bans._years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1)
+    return start, end
+
+
+def data_of(ban: DigBan) -> DigBanData:
+    """A stored ban as the values a coordinator gives (its area in the project CRS)."""
+    return DigBanData(
+        organisation_id=ban.organisation_id,
+        title=ban.title,
+        reason=ban.reason,
+        start_date=ban.start_date,
+        end_date=ban.end_date,
+        area=geo.from_db(ban.geom),
+    )
 
 
 def list_dig_bans(
@@ -143,12 +171,7 @@ def update_dig_ban(
 ) -> DigBan:
     """Change (or end, by an earlier ``end_date``) a ban; a stale version is refused."""
     policy.require_coordinator(actor)
-    ban = get_dig_ban(session, actor, ban_id)
-    if ban.version != expected_version:
-        raise StaleVersion(
-            f"dig ban {ban_id} has changed since you read it (now version {ban.version})",
-            current_version=ban.version,
-        )
+    ban = _read_version(session, actor, ban_id, expected_version)
     data = DigBanData(
         organisation_id=ban.organisation_id,
         title=ban.title if title is None else title,
@@ -172,4 +195,48 @@ def update_dig_ban(
         raise StaleVersion(f"dig ban {ban_id} was changed at the same time") from None
     audit(session, actor, "dig_ban.update", "dig_ban", ban.id, version=ban.version)
     recompute_dig_bans(session, [ban.id], actor=actor.label)
+    return ban
+
+
+def may_end(ban: DigBan, today: date | None = None) -> bool:
+    """Whether ending ``ban`` today changes anything: it has started and runs past today."""
+    day = today or date.today()
+    return ban.start_date <= day < ban.end_date
+
+
+def end_dig_ban(
+    session: Session,
+    actor: Actor,
+    ban_id: int,
+    expected_version: int,
+    *,
+    today: date | None = None,
+) -> DigBan:
+    """End a ban today: today becomes its last day, and its violations after it resolve.
+
+    Only a ban that has started and runs past today can be ended (:class:`Conflict`
+    otherwise); a ban that has yet to start gets another period instead.
+    """
+    policy.require_coordinator(actor)
+    ban = _read_version(session, actor, ban_id, expected_version)
+    day = today or date.today()
+    if ban.end_date <= day:
+        raise Conflict(f"dig ban {ban_id} already ends on {ban.end_date.isoformat()}")
+    if ban.start_date > day:
+        raise Conflict(
+            f"dig ban {ban_id} starts on {ban.start_date.isoformat()}: change its period instead"
+        )
+    try:
+        return engine_bans.end_dig_ban(session, actor, ban.id, day)
+    except StaleDataError:
+        raise StaleVersion(f"dig ban {ban_id} was changed at the same time") from None
+
+
+def _read_version(session: Session, actor: Actor, ban_id: int, expected_version: int) -> DigBan:
+    ban = get_dig_ban(session, actor, ban_id)
+    if ban.version != expected_version:
+        raise StaleVersion(
+            f"dig ban {ban_id} has changed since you read it (now version {ban.version})",
+            current_version=ban.version,
+        )
     return ban
