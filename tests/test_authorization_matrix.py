@@ -58,6 +58,7 @@ def form_post(expected: dict[str, int]) -> dict[str, int]:
 PAGE_LOGIN = 302
 SESSION_ONLY = {"read_token": 302, "write_token": 302}
 ADMIN_PAGE = roles(403, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN, administrator=200)
+COORDINATOR_PAGE = roles(403, bad_tokens=PAGE_LOGIN, anonymous=PAGE_LOGIN, coordinator=200)
 
 FEATURE = {
     "type": "Feature",
@@ -196,6 +197,17 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("digbans.index", "GET"): Case("/digbans", roles(200, bad_tokens=302, anonymous=302)),
     ("digbans.accept_proposal", "POST"): Case(
         "/digbans/proposals/{work}/accept", form_post(roles(403, coordinator=404)), form={}
+    ),
+    ("digbans.new", "GET"): Case("/digbans/new", COORDINATOR_PAGE),
+    ("digbans.new", "POST"): Case(
+        "/digbans/new", form_post(roles(403, coordinator=422)), form={"title": ""}
+    ),
+    ("digbans.edit", "GET"): Case("/digbans/{ban}/edit", COORDINATOR_PAGE),
+    ("digbans.edit", "POST"): Case(
+        "/digbans/{ban}/edit", form_post(roles(403, coordinator=422)), form={"title": ""}
+    ),
+    ("digbans.end", "POST"): Case(
+        "/digbans/{ban}/end", form_post(roles(403, coordinator=302)), form={"end-version": "1"}
     ),
     ("api_clashes.Clashes", "GET"): Case(
         "/api/v1/clashes", roles(200, bad_tokens=401, anonymous=401)

@@ -1,25 +1,64 @@
-"""Dig bans: impose, edit, end, and accept proposals."""
+"""Dig bans from a coordinator's pages: impose, edit, end."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, timedelta
 
 import pytest
-from shapely import box
-from sqlalchemy import select
+from pyproj import Transformer
+from shapely import Point, box
+from sqlalchemy import func, select
 
+from kip import geo
 from kip.actors import Actor
 from kip.errors import Conflict, Forbidden, StaleVersion
 from kip.models import AuditEvent, DigBan, Role
 from kip.services import digbans
 
+CSRF = re.compile(r'name="(?:end-)?csrf_token"[^>]*?value="([^"]+)"')
+TO_RD = Transformer.from_crs(4326, 28992, always_xy=True)
 X, Y = 174000.0, 450000.0
 TODAY = date.today()
+RECTANGLE = {
+    "type": "Polygon",
+    "coordinates": [[[5.66, 52.04], [5.67, 52.04], [5.67, 52.045], [5.66, 52.045], [5.66, 52.04]]],
+}
+
+
+def _collection(*geometries: dict) -> str:
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _errors(html: str) -> dict[str, str]:
+    """The error messages next to the fields, by the id of what they describe."""
+    return dict(re.findall(r'<p class="error" id="([\w-]+)-error"[^>]*>([^<]*)</p>', html))
+
+
+def _csrf(client, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return CSRF.search(page.get_data(as_text=True)).group(1)
+
+
+def _login(client, user, password) -> str:
+    data = {"email": user.email, "password": password, "csrf_token": _csrf(client, "/login")}
+    assert client.post("/login", data=data).status_code == 302
+    return _csrf(client, "/account")
 
 
 @pytest.fixture
 def municipality(make_org):
     return make_org("Gemeente Ede – Coördinatie")
+
+
+@pytest.fixture
+def coordinator(client, make_user, municipality, password):
+    user = make_user("coordinator", organisation=municipality)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = _login(client, user, password)
+    return user
 
 
 @pytest.fixture
@@ -46,6 +85,22 @@ def make_ban(session, municipality):
         return ban
 
     return make
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    fields = {
+        "title": "Nieuw asfalt Stationsplein",
+        "reason": "Nieuwe deklaag",
+        "start_date": "2027-03-01",
+        "end_date": "2030-02-28",
+        "geometry": _collection(RECTANGLE),
+    }
+    fields.update(overrides)
+    return fields
+
+
+def _post(client, url: str, **overrides: str):
+    return client.post(url, data={**_form(**overrides), "csrf_token": _csrf(client, url)})
 
 
 # --- the service ------------------------------------------------------------------------
@@ -84,3 +139,183 @@ def test_the_default_period_follows_the_configuration():
         date(2027, 1, 1),
         date(2031, 12, 31),
     )
+
+
+# --- the pages --------------------------------------------------------------------------
+
+
+def test_the_new_form_offers_today_and_the_configured_years(client, coordinator):
+    page = client.get("/digbans/new")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    start, end = digbans.default_period()
+    assert f'id="start_date" name="start_date" required type="date" value="{start}"' in html
+    assert f'id="end_date" name="end_date" required type="date" value="{end}"' in html
+    assert end == date(TODAY.year + 3, TODAY.month, TODAY.day) - timedelta(days=1) or (
+        (TODAY.month, TODAY.day) == (2, 29)
+    )
+    assert "Nieuw graafverbod" in html
+    assert 'data-geometry-input="geometry"' in html and "kip-draw-form.js" in html
+    # Areas only: the polygon and rectangle tools, no marker nor line.
+    assert '"rectangle": {"showArea": false}' in html and '"marker": false' in html
+
+
+def test_a_planner_may_not_manage_dig_bans(client, make_user, make_ban, password):
+    ban = make_ban(TODAY, TODAY + timedelta(days=10))
+    _login(client, make_user("planner"), password)
+    assert client.get("/digbans/new").status_code == 403
+    assert client.get(f"/digbans/{ban.id}/edit").status_code == 403
+    listed = client.get("/digbans").get_data(as_text=True)
+    assert "Nieuw asfalt Dorpsstraat" in listed
+    assert "/digbans/new" not in listed and f"/digbans/{ban.id}/edit" not in listed
+
+
+def test_a_coordinator_imposes_a_ban_drawn_on_the_map(client, coordinator, session):
+    response = _post(client, "/digbans/new")
+    assert response.status_code == 302, _errors(response.get_data(as_text=True))
+    assert response.headers["Location"] == "/digbans"
+    ban = session.execute(select(DigBan).where(DigBan.title == "Nieuw asfalt Stationsplein"))
+    ban = ban.scalar_one()
+    assert ban.organisation_id == coordinator.organisation_id
+    assert (ban.start_date, ban.end_date, ban.reason) == (
+        date(2027, 3, 1),
+        date(2030, 2, 28),
+        "Nieuwe deklaag",
+    )
+    srid, kind = session.execute(
+        select(func.ST_SRID(DigBan.geom), func.GeometryType(DigBan.geom)).where(DigBan.id == ban.id)
+    ).one()
+    assert (srid, kind) == (28992, "POLYGON")
+    centre = geo.from_db(ban.geom).centroid
+    ex, ey = TO_RD.transform(5.665, 52.0425)
+    assert abs(centre.x - ex) < 5 and abs(centre.y - ey) < 5
+    listed = client.get("/digbans").get_data(as_text=True)
+    assert "Het graafverbod is opgeslagen." in listed
+    assert f'href="/digbans/{ban.id}/edit"' in listed and 'href="/digbans/new"' in listed
+
+
+POINT = {"type": "Point", "coordinates": [5.66, 52.04]}
+FAR_AWAY = {  # Paris
+    "type": "Polygon",
+    "coordinates": [[[2.35, 48.85], [2.36, 48.85], [2.36, 48.86], [2.35, 48.85]]],
+}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[5.66, 52.04], [5.67, 52.045], [5.67, 52.04], [5.66, 52.045], [5.66, 52.04]]],
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"end_date": "2027-02-01"}, "end_date", "De einddatum ligt voor de begindatum."),
+        ({"geometry": ""}, "geometry", "Teken het gebied van het graafverbod op de kaart"),
+        ({"geometry": _collection(POINT)}, "geometry", "Een graafverbod is een gebied"),
+        ({"geometry": _collection(RECTANGLE, POINT)}, "geometry", "Een graafverbod is een"),
+        ({"geometry": _collection(FAR_AWAY)}, "geometry", "buiten de regio"),
+        ({"geometry": _collection(BOWTIE)}, "geometry", "niet geldig"),
+        ({"geometry": "{not json"}, "geometry", "kon niet worden gelezen"),
+        ({"title": "  "}, "title", ""),
+        ({"start_date": ""}, "start_date", "Vul een datum in."),
+    ],
+)
+def test_bad_input_comes_back_next_to_its_field(
+    client, coordinator, session, overrides, field, message
+):
+    before = session.execute(select(func.count()).select_from(DigBan)).scalar_one()
+    response = _post(client, "/digbans/new", **overrides)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = _errors(html)
+    assert set(errors) == {field} and message in errors[field]
+    assert "Nieuwe deklaag" in html  # what was typed is kept
+    assert session.execute(select(func.count()).select_from(DigBan)).scalar_one() == before
+
+
+def test_the_edit_form_is_prefilled_and_saves_through_the_service(
+    client, coordinator, make_ban, session
+):
+    ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
+    stored = geo.from_db(ban.geom)
+    html = client.get(f"/digbans/{ban.id}/edit").get_data(as_text=True)
+    assert 'value="Nieuw asfalt Dorpsstraat"' in html and 'value="2029-12-31"' in html
+    assert 'name="version" type="hidden" value="1"' in html
+    drawn = re.search(r'name="geometry" type="hidden" value="([^"]+)"', html).group(1)
+    drawn = drawn.replace("&#34;", '"')
+    assert "Graafverbod bewerken" in html
+
+    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    data = _form(title="Asfalt Dorpsstraat", geometry=drawn, version="1", csrf_token=token)
+    response = client.post(f"/digbans/{ban.id}/edit", data=data)
+    assert response.status_code == 302, _errors(response.get_data(as_text=True))
+    session.refresh(ban)
+    assert (ban.title, ban.end_date, ban.version) == ("Asfalt Dorpsstraat", date(2030, 2, 28), 2)
+    assert geo.from_db(ban.geom).equals_exact(stored, 0)  # an untouched area stays as it was
+
+    moved = _collection(RECTANGLE)
+    data = _form(geometry=moved, version="2", csrf_token=token)
+    assert client.post(f"/digbans/{ban.id}/edit", data=data).status_code == 302
+    session.refresh(ban)
+    assert geo.from_db(ban.geom).contains(Point(TO_RD.transform(5.665, 52.0425)))
+
+
+def test_editing_a_stale_version_is_a_conflict_that_keeps_the_input(
+    client, coordinator, make_ban, session
+):
+    ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
+    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    first = _form(title="Eerste wijziging", version="1", csrf_token=token)
+    assert client.post(f"/digbans/{ban.id}/edit", data=first).status_code == 302
+    second = _form(title="Mijn wijziging", version="1", csrf_token=token)
+    response = client.post(f"/digbans/{ban.id}/edit", data=second)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Iemand anders heeft dit graafverbod opgeslagen" in html
+    assert 'value="Mijn wijziging"' in html
+    assert 'name="version" type="hidden" value="2"' in html
+    session.refresh(ban)
+    assert ban.title == "Eerste wijziging"
+
+
+def test_edit_refuses_the_same_bad_input(client, coordinator, make_ban):
+    ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
+    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    data = _form(start_date="2031-01-01", version="1", csrf_token=token)
+    response = client.post(f"/digbans/{ban.id}/edit", data=data)
+    assert response.status_code == 422
+    assert _errors(response.get_data(as_text=True)) == {
+        "end_date": "De einddatum ligt voor de begindatum."
+    }
+    assert client.get("/digbans/999999/edit").status_code == 404
+
+
+def test_the_end_button_ends_a_running_ban_today(client, coordinator, make_ban, session):
+    running = make_ban(TODAY - timedelta(days=5), TODAY + timedelta(days=500))
+    coming = make_ban(TODAY + timedelta(days=5), TODAY + timedelta(days=500), "Komend")
+    html = client.get(f"/digbans/{running.id}/edit").get_data(as_text=True)
+    assert "Dit graafverbod beëindigen" in html
+    assert 'name="end-version" type="hidden" value="1"' in html
+    assert "Dit graafverbod beëindigen" not in client.get(f"/digbans/{coming.id}/edit").get_data(
+        as_text=True
+    )
+    token = _csrf(client, f"/digbans/{running.id}/edit")
+    url = f"/digbans/{running.id}/end"
+
+    stale = client.post(url, data={"end-version": "7", "end-csrf_token": token})
+    assert stale.headers["Location"] == f"/digbans/{running.id}/edit"
+    ended = client.post(url, data={"end-version": "1", "end-csrf_token": token})
+    assert ended.status_code == 302 and ended.headers["Location"] == "/digbans"
+    session.refresh(running)
+    assert running.end_date == TODAY
+    assert "Het graafverbod eindigt vandaag." in client.get("/digbans").get_data(as_text=True)
+
+    again = client.post(url, data={"end-version": "2", "end-csrf_token": token})
+    assert again.headers["Location"] == f"/digbans/{running.id}/edit"
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Alleen een graafverbod dat al begonnen is" in page
+    session.refresh(running)
+    assert running.end_date == TODAY
+    refused = client.post(f"/digbans/{coming.id}/end", data={"end-version": "1"})
+    assert refused.status_code == 302  # no CSRF token: nothing happens
+    session.refresh(coming)
+    assert coming.end_date == TODAY + timedelta(days=500)

@@ -338,3 +338,29 @@ def show_service_errors(form: FlaskForm, error: ValidationError, messages: Mappi
             field.errors = [*field.errors, str(messages[name])]
         else:
             form.form_errors.append(f"{name}: {message}")
+
+
+# -- The dig-ban form ------------------------------------------------------------------------
+
+DIG_BAN_SHAPES = {
+    "unreadable": _l("The drawn shape could not be read. Draw it again."),
+    "missing": _l("Draw the area of the dig ban on the map: a polygon or a rectangle."),
+    "kind": _l("A dig ban is an area: draw polygons or rectangles only."),
+    "outside": _l("The area lies outside the region KIP covers. Draw it where the works are."),
+}
+
+
+class DigBanForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=10_000)])
+    start_date = DateField(_l("First day"), validators=[InputRequired(_l("Give a date."))])
+    end_date = DateField(_l("Last day"), validators=[InputRequired(_l("Give a date."))])
+    geometry = GeometryField(_l("Area"), kinds={"Polygon"}, messages=DIG_BAN_SHAPES, region=True)
+    # The version the form was loaded with: saving a newer one is refused (optimistic locking).
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class VersionForm(FlaskForm):
+    """A POST button that acts on the version of a record the page showed (end a dig ban)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
