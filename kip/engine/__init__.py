@@ -15,7 +15,7 @@ pair finder for the full recompute, proven to give the same pairs. Nothing here 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..models import Clash, Work
-from .pairs import Draft, Scope, measured_sql, pairs_from_table, pairs_sql
+from .pairs import Draft, Scope, measured_sql, pairs_from_table, pairs_sql, scope_parameters
 from .rules import Rule, load_rules
 from .store import Outcome, no_jit
 from .store import store as _store
@@ -77,18 +77,60 @@ def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -
     return outcome
 
 
+# A scope of this many works goes to the statements as a temporary table, not an array.
+SCOPE_TABLE_MIN = 200
+# A scope of at least this share of the town is paired in memory (reading the whole town
+# once is then cheaper than an index search per work in scope).
+IN_MEMORY_SHARE = 0.2
+
+
 def recompute_works(
     session: Session,
     work_ids: Iterable[int],
     *,
     actor: str = ENGINE_ACTOR,
     rules: list[Rule] | None = None,
+    method: str = "auto",
 ) -> Outcome:
-    """Recompute the clashes of these works (saved, changed, deleted or imported)."""
+    """Recompute the clashes of these works (saved, changed, deleted or imported).
+
+    ``method`` says how the pairs are found - ``"array"`` (the ids as a parameter),
+    ``"table"`` (the ids as a temporary table) or ``"memory"`` (shapely, see
+    :mod:`.inmemory`); ``"auto"`` chooses by the size of the scope and of the town.
+    Every method gives the same pairs (``tests/test_engine_property.py``).
+    """
     scope = Scope.works(work_ids)
     if not scope.work_ids:
         return Outcome(0, 0, 0, 0, 0)
-    return _run(session, scope, actor, rules)
+    if method == "auto":
+        method = _method_for(session, len(scope.work_ids))
+    if method == "array":
+        return _run(session, scope, actor, rules)
+    if method not in ("table", "memory"):
+        raise ValueError(f"unknown method {method!r}")
+    from .inmemory import copy_scope, load_pairs_table
+
+    rules = load_rules(session) if rules is None else rules
+    copy_scope(session, scope.work_ids)
+    scope = replace(scope, via_table=True)
+    if method == "table":
+        return _run(session, scope, actor, rules)
+    table = load_pairs_table(session, rules, scope.work_ids)
+    pairs, params = pairs_from_table(rules, table)
+    params.update(scope_parameters(scope))
+    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
+    _expire_clashes(session)
+    return outcome
+
+
+def _method_for(session: Session, size: int) -> str:
+    if size < SCOPE_TABLE_MIN:
+        return "array"
+    # The planner's own estimate of the town's size: no count of a large table needed.
+    town = session.execute(
+        text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'works'::regclass")
+    ).scalar_one()
+    return "memory" if size >= IN_MEMORY_SHARE * town else "table"
 
 
 def recompute_dig_bans(

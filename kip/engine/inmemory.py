@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..models import ExcavationMode
+from .pairs import SCOPE_TABLE
 from .rules import Rule
 
 EDGE_BAND = 1e-6  # metres
@@ -102,26 +103,39 @@ def _within(ga, gb, d: float) -> tuple[np.ndarray, np.ndarray]:
     return dist <= d - EDGE_BAND, np.abs(dist - d) <= EDGE_BAND
 
 
-def _work_pairs(town: Town, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _work_pairs(
+    town: Town, rule: Rule, in_scope: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of ``rule``; with ``in_scope`` (a mask over the town), only the pairs
+    with at least one side in scope. Each pair once, its lower id first."""
     idx = town.eligible(rule)
+    empty = np.empty(0, dtype=np.int64)
     if len(idx) < 2:
-        empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty((2, 0), dtype=np.int64)
     d, g = rule.max_distance_m, rule.max_gap_days
     tree = shapely.STRtree(town.geoms[idx])
-    left, right = tree.query(_grown(town.bounds[idx], d))
-    i, j = idx[left], idx[right]
-    keep = town.ids[i] < town.ids[j]
+    ids = town.ids
+    if in_scope is None:
+        left, right = tree.query(_grown(town.bounds[idx], d))
+        i, j = idx[left], idx[right]
+        keep = ids[i] < ids[j]
+    else:
+        asked = idx[in_scope[idx]]
+        left, right = tree.query(_grown(town.bounds[asked], d))
+        i, j = asked[left], idx[right]
+        # A pair of two works in scope turns up from both sides: keep it once.
+        keep = (ids[i] < ids[j]) | ~in_scope[j]
     i, j = i[keep], j[keep]
     keep = (town.start[j] - town.end[i] <= g) & (town.start[i] - town.end[j] <= g)
     keep &= _excavation_ok(rule, town, i, j)
     keep &= _impact_ok(rule, town.impact[i], town.impact[j])
     i, j = i[keep], j[keep]
     sure, edge = _within(town.geoms[i], town.geoms[j], d)
-    return town.ids[i[sure]], town.ids[j[sure]], np.stack([town.ids[i[edge]], town.ids[j[edge]]])
+    lo, hi = np.minimum(ids[i], ids[j]), np.maximum(ids[i], ids[j])
+    return lo[sure], hi[sure], np.stack([lo[edge], hi[edge]])
 
 
-def _ban_pairs(session: Session, town: Town, rule: Rule):
+def _ban_pairs(session: Session, town: Town, rule: Rule, in_scope: np.ndarray | None):
     rows = session.execute(
         text(
             "SELECT id, ST_AsBinary(geom), start_date - "
@@ -132,6 +146,8 @@ def _ban_pairs(session: Session, town: Town, rule: Rule):
         )
     ).all()
     idx = town.eligible(rule)
+    if in_scope is not None:
+        idx = idx[in_scope[idx]]
     empty = np.empty(0, dtype=np.int64)
     if not rows or not len(idx):
         return empty, empty, np.empty((2, 0), dtype=np.int64)
@@ -168,17 +184,21 @@ def _edge_decided(session: Session, rule: Rule, pairs: np.ndarray) -> np.ndarray
     return np.fromiter(rows, dtype=bool, count=pairs.shape[1])
 
 
-def find_pairs(session: Session, rules: list[Rule]) -> np.ndarray:
-    """Every pair of every rule, as rows (rule_id, work_a_id, work_b_id or 0, dig_ban_id or 0)."""
+def find_pairs(
+    session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Every pair of every rule, as rows (rule_id, work_a_id, work_b_id or 0, dig_ban_id or 0);
+    with ``scope_ids``, only the pairs in which one of those works takes part."""
     phases = set().union(*(r.phases for r in rules)) if rules else set()
     town = Town(session, phases)
+    in_scope = None if scope_ids is None else np.isin(town.ids, np.asarray(scope_ids))
     chunks = []
     for rule in rules:
         if rule.against_dig_bans:
-            a, v, edge = _ban_pairs(session, town, rule)
+            a, v, edge = _ban_pairs(session, town, rule, in_scope)
             b = np.zeros_like(a)
         else:
-            a, b, edge = _work_pairs(town, rule)
+            a, b, edge = _work_pairs(town, rule, in_scope)
             v = np.zeros_like(a)
         if edge.shape[1]:
             ok = _edge_decided(session, rule, edge)
@@ -196,6 +216,25 @@ def find_pairs(session: Session, rules: list[Rule]) -> np.ndarray:
     return np.concatenate(chunks).astype(np.int64)
 
 
+def _copy_bigints(session: Session, table: str, columns: np.ndarray) -> None:
+    """Binary COPY of the rows of an int64 array (one column per array column)."""
+    width = columns.shape[1]
+    row = np.dtype(
+        [("n", ">i2")]
+        + [(f"{k}{c}", t) for c in range(width) for k, t in (("l", ">i4"), ("v", ">i8"))]
+    )
+    data = np.empty(len(columns), dtype=row)
+    data["n"] = width
+    for c in range(width):
+        data[f"l{c}"] = 8
+        data[f"v{c}"] = columns[:, c]
+    payload = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + data.tobytes() + b"\xff\xff"
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(payload)
+    session.execute(text(f"ANALYZE {table}"))
+
+
 def copy_pairs(session: Session, pairs: np.ndarray) -> str:
     """Put ``pairs`` into a temporary table by binary COPY; return the table's name."""
     session.execute(
@@ -205,22 +244,25 @@ def copy_pairs(session: Session, pairs: np.ndarray) -> str:
         )
     )
     session.execute(text(f"TRUNCATE {TABLE}"))
-    row = np.dtype(
-        [("n", ">i2")] + [(f"{k}{c}", t) for c in range(4) for k, t in (("l", ">i4"), ("v", ">i8"))]
-    )
-    data = np.empty(len(pairs), dtype=row)
-    data["n"] = 4
-    for c in range(4):
-        data[f"l{c}"] = 8
-        data[f"v{c}"] = pairs[:, c]
-    payload = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + data.tobytes() + b"\xff\xff"
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {TABLE} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(payload)
-    session.execute(text(f"ANALYZE {TABLE}"))
+    _copy_bigints(session, TABLE, pairs)
     return TABLE
 
 
-def load_pairs_table(session: Session, rules: list[Rule]) -> str:
-    """Find every pair in memory and hand them to the database as a table."""
-    return copy_pairs(session, find_pairs(session, rules))
+def copy_scope(session: Session, ids: tuple[int, ...]) -> None:
+    """The works of a large scope, as a temporary table (:data:`pairs.SCOPE_TABLE`): the
+    pair and clash statements join it instead of searching a long array row by row."""
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {SCOPE_TABLE} (id bigint PRIMARY KEY) ON COMMIT DROP"
+        )
+    )
+    session.execute(text(f"TRUNCATE {SCOPE_TABLE}"))
+    _copy_bigints(session, SCOPE_TABLE, np.asarray(ids, dtype=np.int64).reshape(-1, 1))
+
+
+def load_pairs_table(
+    session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
+) -> str:
+    """Find every pair in memory (or those of the works ``scope_ids``) and hand them to
+    the database as a table."""
+    return copy_pairs(session, find_pairs(session, rules, scope_ids))

@@ -35,15 +35,31 @@ class Draft:
     work_id: int = 0
 
 
+# A scope of many works is a temporary table of their ids (see :func:`inmemory.copy_scope`)
+# rather than an array parameter, which PostgreSQL would search row by row.
+SCOPE_TABLE = "engine_scope"
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Which pairs to find: ``everything``, or those of some works, dig bans or a draft."""
+    """Which pairs to find: ``everything``, or those of some works, dig bans or a draft.
+
+    ``via_table``: the work ids are in :data:`SCOPE_TABLE` (for the statements; the ids
+    stay here too).
+    """
 
     everything: bool = False
     work_ids: tuple[int, ...] = ()
     dig_ban_ids: tuple[int, ...] = ()
     draft: Draft | None = None
     params: dict = field(default_factory=dict, compare=False)
+    via_table: bool = False
+
+    def has_work(self, column: str) -> str:
+        """SQL: ``column`` is one of the scope's works."""
+        if self.via_table:
+            return f"{column} IN (SELECT id FROM {SCOPE_TABLE})"
+        return f"{column} = ANY(:scope_works)"
 
     @classmethod
     def all(cls) -> Scope:
@@ -95,8 +111,8 @@ def _work_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
     else:
         # Each pair once: from its lower-id side when both sides are in scope.
         where = (
-            "a.id = ANY(:scope_works) AND b.id <> a.id"
-            " AND NOT (b.id = ANY(:scope_works) AND b.id < a.id)"
+            f"{scope.has_work('a.id')} AND b.id <> a.id"
+            f" AND NOT (b.id < a.id AND {scope.has_work('b.id')})"
         )
     alive_a = "" if scope.draft is not None else "a.deleted_at IS NULL AND "
 
@@ -129,9 +145,9 @@ def _ban_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
     elif scope.dig_ban_ids:
         where = "v.id = ANY(:scope_bans)"
         if scope.work_ids:
-            where = f"({where} OR a.id = ANY(:scope_works))"
+            where = f"({where} OR {scope.has_work('a.id')})"
     else:
-        where = "a.id = ANY(:scope_works)"
+        where = scope.has_work("a.id")
     alive_a = "" if scope.draft is not None else "a.deleted_at IS NULL AND "
     return (
         f"SELECT CAST(:{p}_id AS bigint) AS rule_id, CAST(:{p}_kind AS varchar) AS kind,"
@@ -163,7 +179,8 @@ def pairs_sql(rules: list[Rule], scope: Scope) -> tuple[str, dict]:
 
 
 def scope_parameters(scope: Scope) -> dict:
-    params: dict = {"scope_works": list(scope.work_ids), "scope_bans": list(scope.dig_ban_ids)}
+    works = [] if scope.via_table else list(scope.work_ids)
+    params: dict = {"scope_works": works, "scope_bans": list(scope.dig_ban_ids)}
     if scope.draft is not None:
         d = scope.draft
         params.update(

@@ -64,7 +64,7 @@ def _clash_scope(scope: Scope) -> str:
         return "TRUE"
     parts = []
     if scope.work_ids:
-        parts.append("c.work_a_id = ANY(:scope_works) OR c.work_b_id = ANY(:scope_works)")
+        parts.append(f"{scope.has_work('c.work_a_id')} OR {scope.has_work('c.work_b_id')}")
     if scope.dig_ban_ids:
         parts.append("c.dig_ban_id = ANY(:scope_bans)")
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
