@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -245,11 +246,17 @@ def import_file(
         conn.execute(
             text("SELECT pg_advisory_xact_lock(hashtext('kip-import'), :o)"), {"o": org.id}
         )
-    staging.stage_rows(session, rows, srid)
+    # Rows whose reference the organisation has already are compared in the database;
+    # the rest are new works, written straight into works (no staging round trip).
+    refs = rows.columns["external_ref"]
+    ok = np.array([i not in rows.problems for i in range(rows.count)], dtype=bool)
+    known = staging.known_refs(session, org.id, [refs[i] for i in np.flatnonzero(ok)])
+    is_known = np.array([ref in known for ref in refs], dtype=bool)
+    staging.stage_rows(session, rows, srid, np.flatnonzero(ok & is_known))
     step("comparing", 0.6)
     staging.classify(session, org.id, rows.present)
     report.rows = _results(session, rows)
-    report.missing = staging.missing_works(session, org.id)
+    report.missing = staging.missing_works(session, org.id, [r for r in refs if r])
     if not report.ok or dry_run:
         staging.drop_stage(session)
         if not report.ok and not dry_run:
@@ -258,10 +265,12 @@ def import_file(
 
     step("writing", 0.8)
     expected = sum(1 for r in report.rows if r.action in ("update", "restore"))
-    created = staging.apply_staged(session, actor, org.id, rows.present, expected)
-    by_row = {r.row: r for r in report.rows}
-    for row_no, work_id in created:
-        by_row[row_no].work_id = work_id
+    staging.apply_staged(session, actor, org.id, rows.present, expected)
+    new = np.flatnonzero(ok & ~is_known)
+    for i, work_id in zip(
+        new.tolist(), staging.insert_new(session, actor, org.id, rows, new, srid), strict=True
+    ):
+        report.rows[i].work_id = work_id
     if cancel_missing and report.missing:
         staging.cancel_works(session, actor, org.id, [m["work_id"] for m in report.missing])
     staging.drop_stage(session)
@@ -306,7 +315,7 @@ def _results(session: Session, rows: Rows) -> list[RowResult]:
                 )
             )
             continue
-        work_id, action, keys = found[i + 1]
+        work_id, action, keys = found.get(i + 1, (None, "create", None))
         changed = [staging.FIELD_OF.get(k, k) for k in keys or ()]
         results.append(RowResult(i + 1, refs[i], action, work_id, changed))
     return results
