@@ -153,9 +153,11 @@ class WorkChange(Base):
     __table_args__ = (UniqueConstraint("work_id", "version"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
+    # Read by work in version order: the unique (work_id, version) index serves that, so
+    # neither column has an index of its own (one less to keep on every bulk write).
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
     # Kept on the history too: the natural key a distributed database shards by.
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     version: Mapped[int] = mapped_column(Integer)
     action: Mapped[WorkChangeAction] = mapped_column(
         text_enum(WorkChangeAction, "work_change_action")
