@@ -234,6 +234,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         roles(403, bad_tokens=401, anonymous=401, coordinator=201),
         json=DIG_BAN,
     ),
+    ("api_digbans.DigBanResource", "GET"): Case(
+        "/api/v1/digbans/{ban}", roles(200, bad_tokens=401, anonymous=401)
+    ),
+    ("api_digbans.Proposals", "GET"): Case(
+        "/api/v1/digbans/proposals", roles(403, bad_tokens=401, anonymous=401, coordinator=200)
+    ),
+    ("api_digbans.Proposal", "POST"): Case(
+        "/api/v1/digbans/proposals/{work}",
+        roles(403, bad_tokens=401, anonymous=401, coordinator=404),  # no proposal for it
+    ),
     ("api_digbans.DigBanResource", "PATCH"): Case(
         "/api/v1/digbans/{ban}",
         roles(403, bad_tokens=401, anonymous=401, coordinator=200),

@@ -1,4 +1,4 @@
-"""Dig bans from a coordinator's pages: impose, edit, end."""
+"""Dig bans from a coordinator's pages and the API: impose, edit, end, and accept proposals."""
 
 from __future__ import annotations
 
@@ -319,3 +319,70 @@ def test_the_end_button_ends_a_running_ban_today(client, coordinator, make_ban, 
     assert refused.status_code == 302  # no CSRF token: nothing happens
     session.refresh(coming)
     assert coming.end_date == TODAY + timedelta(days=500)
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def test_one_dig_ban_through_the_api(client, coordinator, make_ban):
+    ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
+    response = client.get(f"/api/v1/digbans/{ban.id}")
+    assert response.status_code == 200
+    assert response.headers["ETag"] == '"v1"'
+    body = response.json
+    assert (body["type"], body["id"]) == ("Feature", ban.id)
+    assert body["properties"]["end_date"] == "2029-12-31"
+    lon, lat = body["geometry"]["coordinates"][0][0]
+    assert 5 < lon < 6 and 51 < lat < 53  # EPSG:4326
+    assert client.get("/api/v1/digbans/999999").status_code == 404
+
+
+@pytest.fixture
+def completed_road(make_work, make_org):
+    return make_work(
+        make_org("Gemeente Ede – Wegen"),
+        title="Nieuw asfalt Kerkstraat",
+        discipline="road",
+        phase="completed",
+        geometry=Point(X + 9000, Y).buffer(5),
+        end_date=date(2027, 6, 30),
+    )
+
+
+def test_proposals_through_the_api(client, coordinator, completed_road, session):
+    listed = client.get("/api/v1/digbans/proposals")
+    assert listed.status_code == 200, listed.json
+    [feature] = listed.json["features"]
+    assert feature["id"] == completed_road.id
+    props = feature["properties"]
+    assert props["source_work_id"] == completed_road.id
+    assert (props["start_date"], props["end_date"]) == ("2027-07-01", "2030-06-30")
+    assert feature["geometry"]["type"] == "Polygon"
+    lon, lat = feature["geometry"]["coordinates"][0][0]
+    assert 5 < lon < 6 and 51 < lat < 53
+
+    accepted = client.post(f"/api/v1/digbans/proposals/{completed_road.id}")
+    assert accepted.status_code == 201, accepted.json
+    location = accepted.headers["Location"]
+    assert location == f"/api/v1/digbans/{accepted.json['id']}"
+    assert client.get(location).json["properties"]["source_work_id"] == completed_road.id
+    assert client.get("/api/v1/digbans/proposals").json["features"] == []
+    again = client.post(f"/api/v1/digbans/proposals/{completed_road.id}")
+    assert again.status_code == 404
+    assert again.mimetype == "application/problem+json"
+
+
+def test_proposals_are_for_coordinators(client, make_user, completed_road, password):
+    assert client.get("/api/v1/digbans/proposals").status_code == 401
+    client.environ_base["HTTP_X_CSRFTOKEN"] = _login(client, make_user("planner"), password)
+    refused = client.get("/api/v1/digbans/proposals")
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert client.post(f"/api/v1/digbans/proposals/{completed_road.id}").status_code == 403
+
+
+def test_the_new_operations_are_documented(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paths = spec["paths"]
+    assert "get" in paths["/api/v1/digbans/{ban_id}"]
+    assert {"401", "403"} <= set(paths["/api/v1/digbans/proposals"]["get"]["responses"])
+    assert {"201", "404"} <= set(paths["/api/v1/digbans/proposals/{work_id}"]["post"]["responses"])

@@ -78,3 +78,29 @@ class DigBanPatchSchema(Schema):
     id = fields.Raw(allow_none=True)
     geometry = fields.Nested(GeometrySchema)
     properties = fields.Nested(DigBanPatchPropertiesSchema)
+
+
+class DigBanProposalPropertiesSchema(Schema):
+    source_work_id = fields.Int(
+        required=True, metadata={"description": "the completed road work that calls for it"}
+    )
+    title = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    organisation_id = fields.Int(required=True)
+    start_date = fields.Date(required=True, metadata={"description": "the day after the work"})
+    end_date = fields.Date(required=True)
+
+
+class DigBanProposalSchema(Schema):
+    type = fields.Str(required=True, metadata={"enum": ["Feature"]})
+    id = fields.Int(required=True, metadata={"description": "the source work's id"})
+    geometry = fields.Raw(
+        required=True,
+        metadata={"type": "object", "description": "the work grown by DIG_BAN_BUFFER_M"},
+    )
+    properties = fields.Nested(DigBanProposalPropertiesSchema, required=True)
+
+
+class DigBanProposalCollectionSchema(Schema):
+    type = fields.Str(required=True, metadata={"enum": ["FeatureCollection"]})
+    features = fields.List(fields.Nested(DigBanProposalSchema), required=True)

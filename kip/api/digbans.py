@@ -2,13 +2,15 @@
 
 Every partner (a login or a token) reads them; the public gets 401. Coordinators impose,
 change and end them; a change says which version it read (``If-Match`` with the ETag).
+Coordinators also see the bans completed road works call for (``/proposals``) and accept
+one (``POST /proposals/<work_id>``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,11 +24,15 @@ from .digban_schemas import (
     DigBanFeatureSchema,
     DigBanInSchema,
     DigBanPatchSchema,
+    DigBanProposalCollectionSchema,
     DigBanQuerySchema,
 )
 from .schemas import CrsQuerySchema, problem_responses
 from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import etag, expected_version
+
+if TYPE_CHECKING:
+    from ..engine.digbans import DigBanProposal
 
 blp = Blueprint(
     "api_digbans",
@@ -89,12 +95,39 @@ class DigBans(MethodView):
                 area=area,
             ),
         )
-        headers = {"ETag": etag(ban.version), "Location": url_for(".DigBanResource", ban_id=ban.id)}
-        return ban_feature(ban), 201, headers
+        return _created(ban)
+
+
+def proposal_feature(proposal: DigBanProposal) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": proposal.source_work_id,
+        "geometry": geo.geojson(proposal.geometry, bound_srid()),
+        "properties": {
+            "source_work_id": proposal.source_work_id,
+            "title": proposal.title,
+            "reason": proposal.reason,
+            "organisation_id": proposal.organisation_id,
+            "start_date": proposal.start_date,
+            "end_date": proposal.end_date,
+        },
+    }
+
+
+def _created(ban: DigBan) -> tuple[dict[str, Any], int, dict[str, str]]:
+    headers = {"ETag": etag(ban.version), "Location": url_for(".DigBanResource", ban_id=ban.id)}
+    return ban_feature(ban), 201, headers
 
 
 @blp.route("/<int:ban_id>")
 class DigBanResource(MethodView):
+    @blp.response(200, DigBanFeatureSchema)
+    @problem_responses(blp, 401, 404, 429)
+    def get(self, ban_id: int):
+        """One dig ban, with its version in the ETag (for partners)."""
+        ban = bans.get_dig_ban(db.session(), current_actor(), ban_id)
+        return ban_feature(ban), {"ETag": etag(ban.version)}
+
     @blp.arguments(CrsQuerySchema, location="query")
     @blp.arguments(DigBanPatchSchema)
     @blp.response(200, DigBanFeatureSchema)
@@ -123,3 +156,24 @@ class DigBanResource(MethodView):
             area=area,
         )
         return ban_feature(ban), {"ETag": etag(ban.version)}
+
+
+@blp.route("/proposals")
+class Proposals(MethodView):
+    @blp.response(200, DigBanProposalCollectionSchema)
+    @problem_responses(blp, 401, 403, 429)
+    def get(self):
+        """The dig bans completed road works call for, not imposed yet (coordinators)."""
+        found = bans.pending_proposals(db.session(), current_actor(), current_app.config)
+        return {"type": "FeatureCollection", "features": [proposal_feature(p) for p in found]}
+
+
+@blp.route("/proposals/<int:work_id>")
+class Proposal(MethodView):
+    @blp.response(201, DigBanFeatureSchema)
+    @problem_responses(blp, 400, 401, 403, 404, 429)
+    def post(self, work_id: int):
+        """Impose the dig ban proposed for the completed road work ``work_id`` (coordinators);
+        ``Location`` names the new ban. A work without a pending proposal gets 404."""
+        ban = bans.accept_proposal(db.session(), current_actor(), work_id, current_app.config)
+        return _created(ban)
