@@ -7,7 +7,6 @@ costs little more than its number of rows.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -163,27 +162,31 @@ def _convert(
     name: str,
     rows: Rows,
 ) -> list[Any]:
-    out: list[Any] = [None] * len(cells)
-    memo: dict[Any, Any] = {}
-    for i, cell in enumerate(cells):
+    """Convert each distinct cell value once, then give every row its value."""
+
+    def one(cell: Any) -> Any:
+        if v.is_blank(cell):
+            return default
         try:
-            result = memo[cell]
-        except (KeyError, TypeError):
-            if v.is_blank(cell):
-                result = default
-            else:
-                try:
-                    result = convert(cell)
-                except v.BadValue as exc:
-                    result = exc
-            with contextlib.suppress(TypeError):  # an unhashable cell is not remembered
-                memo[cell] = result
-        if isinstance(result, v.BadValue):
-            rows.add(i, name, str(result))
-        elif name == "tags" and result is not None:
-            out[i] = list(result)
-        else:
-            out[i] = result
+            return convert(cell)
+        except v.BadValue as exc:
+            return exc
+
+    try:
+        # Keys are the cells themselves, so even a NaN (never equal to itself) is found
+        # again by identity.
+        memo = {cell: one(cell) for cell in dict.fromkeys(cells)}
+        out = [memo[cell] for cell in cells]
+        values: Iterable[Any] = memo.values()
+    except TypeError:  # unhashable cells (a list in a GeoJSON property): one by one
+        out = values = [one(cell) for cell in cells]
+    if any(isinstance(result, v.BadValue) for result in values):
+        for i, result in enumerate(out):
+            if isinstance(result, v.BadValue):
+                rows.add(i, name, str(result))
+                out[i] = None
+    if name == "tags":
+        out = [list(r) if r is not None else None for r in out]
     return out
 
 
