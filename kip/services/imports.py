@@ -5,12 +5,16 @@ One path for a file of ten rows and of a hundred thousand:
 1. read the file through GDAL (:mod:`kip.io.readers`), convert the cells
    (:mod:`kip.io.rows`) and check and reproject the geometries, vectorised
    (:mod:`kip.io.geometry`);
-2. COPY every row into a temporary staging table, in the caller's transaction;
-3. classify the rows in one statement — create, update, restore (a soft-deleted work
-   comes back) or unchanged — by the key (organisation, external reference), with the
-   changed fields as the history will show them;
-4. unless it is a dry run or some row has a problem: INSERT the new works, UPDATE the
-   changed ones (version + 1), and write their history (``work_changes``), set-based.
+2. look up which external references the organisation has already; COPY only those rows
+   into a temporary staging table;
+3. classify the staged rows in one statement - update, restore (a soft-deleted work comes
+   back) or unchanged - by the key (organisation, external reference), with the changed
+   fields as the history will show them; every other row creates a work;
+4. unless it is a dry run or some row has a problem: UPDATE the changed works (version + 1)
+   set-based, COPY the new ones straight into works (ids drawn from its sequence first)
+   and write the history of both (``work_changes``);
+5. compute the clashes of every work created, changed or cancelled, set-based
+   (:func:`kip.engine.recompute_works`).
 
 Rows are numbered as the planner counts features: 1 is the first feature (in a CSV, the
 first line under the header). The service flushes, never commits.
