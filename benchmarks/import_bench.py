@@ -200,8 +200,7 @@ def kip_import(app, path: Path, org_id: int) -> tuple[float, dict]:
         marks.append(("commit", time.perf_counter()))
     marks.append(("end", time.perf_counter()))
     steps = [
-        f"{label} {(later - at):.2f}s"
-        for (label, at), (_next, later) in itertools.pairwise(marks)
+        f"{label} {(later - at):.2f}s" for (label, at), (_next, later) in itertools.pairwise(marks)
     ]
     print("    steps: " + ", ".join(steps))
     return time.perf_counter() - t0, report.counts()
