@@ -69,6 +69,18 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+def _named(messages: Any) -> Any:
+    """Field messages with every key a string: a multipart field whose name cannot be read
+    comes as ``None``, which JSON (sorted keys) cannot take.
+
+    >>> _named({"form": {None: ["Unknown field."], "a": ["x"]}})
+    {'form': {'': ['Unknown field.'], 'a': ['x']}}
+    """
+    if isinstance(messages, dict):
+        return {"" if k is None else str(k): _named(v) for k, v in messages.items()}
+    return messages
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(KipError)
     def handle_kip_error(error: KipError):
@@ -97,7 +109,7 @@ def register_error_handlers(app: Flask) -> None:
         }
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:  # webargs: per location, per field
-            body["errors"] = messages
+            body["errors"] = _named(messages)
             body["title"] = "the request is not valid"
         response = _problem_response(error.code or 500, body)
         if error.code == 405 and (allowed := error.get_headers()):

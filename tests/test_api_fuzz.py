@@ -80,6 +80,18 @@ def test_the_api_keeps_its_promises_to_partners(api_schema, partner):
     _fuzz(api_schema, partner)
 
 
+def test_a_form_field_without_a_readable_name_is_a_422(client, partner):
+    """Found by the fuzzing: a multipart field named by a bare carriage return."""
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name=""\r\n\r\nnull\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="\r"\r\n\r\nnull\r\n--B--\r\n'
+    )
+    headers = {**partner, "Content-Type": "multipart/form-data; boundary=B"}
+    response = client.post("/api/v1/imports", data=body, headers=headers)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+
+
 def test_report_the_number_of_cases_run():
     """Runs after the fuzzing (same module, in order): says how many requests it made."""
     total = sum(COUNTED.values())
