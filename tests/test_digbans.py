@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, timedelta
 
@@ -10,6 +9,8 @@ import pytest
 from pyproj import Transformer
 from shapely import Point, box
 from sqlalchemy import func, select
+from test_work_form import POLYGON as RECTANGLE
+from test_work_form import _collection, _csrf, _errors, _login
 
 from kip import geo
 from kip.actors import Actor
@@ -17,36 +18,9 @@ from kip.errors import Conflict, Forbidden, StaleVersion
 from kip.models import AuditEvent, DigBan, Role
 from kip.services import digbans
 
-CSRF = re.compile(r'name="(?:end-)?csrf_token"[^>]*?value="([^"]+)"')
 TO_RD = Transformer.from_crs(4326, 28992, always_xy=True)
 X, Y = 174000.0, 450000.0
 TODAY = date.today()
-RECTANGLE = {
-    "type": "Polygon",
-    "coordinates": [[[5.66, 52.04], [5.67, 52.04], [5.67, 52.045], [5.66, 52.045], [5.66, 52.04]]],
-}
-
-
-def _collection(*geometries: dict) -> str:
-    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
-    return json.dumps({"type": "FeatureCollection", "features": features})
-
-
-def _errors(html: str) -> dict[str, str]:
-    """The error messages next to the fields, by the id of what they describe."""
-    return dict(re.findall(r'<p class="error" id="([\w-]+)-error"[^>]*>([^<]*)</p>', html))
-
-
-def _csrf(client, url: str) -> str:
-    page = client.get(url)
-    assert page.status_code == 200, page.status_code
-    return CSRF.search(page.get_data(as_text=True)).group(1)
-
-
-def _login(client, user, password) -> str:
-    data = {"email": user.email, "password": password, "csrf_token": _csrf(client, "/login")}
-    assert client.post("/login", data=data).status_code == 302
-    return _csrf(client, "/account")
 
 
 @pytest.fixture
@@ -57,7 +31,8 @@ def municipality(make_org):
 @pytest.fixture
 def coordinator(client, make_user, municipality, password):
     user = make_user("coordinator", organisation=municipality)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = _login(client, user, password)
+    _login(client, user, password)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = _csrf(client, "/account")  # for the API
     return user
 
 
@@ -374,7 +349,8 @@ def test_proposals_through_the_api(client, coordinator, completed_road, session)
 
 def test_proposals_are_for_coordinators(client, make_user, completed_road, password):
     assert client.get("/api/v1/digbans/proposals").status_code == 401
-    client.environ_base["HTTP_X_CSRFTOKEN"] = _login(client, make_user("planner"), password)
+    _login(client, make_user("planner"), password)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = _csrf(client, "/account")
     refused = client.get("/api/v1/digbans/proposals")
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert client.post(f"/api/v1/digbans/proposals/{completed_road.id}").status_code == 403

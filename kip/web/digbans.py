@@ -14,7 +14,13 @@ from ..errors import Conflict, StaleVersion, ValidationError
 from ..models import DigBan
 from ..security import csp_nonce, current_actor
 from ..services import digbans as bans
-from .forms import ConfirmForm, DigBanForm, VersionForm, show_service_errors
+from .forms import (
+    ConfirmForm,
+    DigBanForm,
+    VersionForm,
+    show_service_errors,
+    show_stale_version,
+)
 
 bp = Blueprint("digbans", __name__, url_prefix="/digbans")
 END_PREFIX = "end"
@@ -113,16 +119,14 @@ def edit(ban_id: int) -> Response | tuple[str, int]:
             show_service_errors(form, error, _SERVICE_ERRORS)
         except StaleVersion as error:
             status = 409
-            current = error.details.get("current_version")
-            if current is not None:  # submitting again saves this input over the other change
-                form.version.data = current
-                form.version.raw_data = [str(current)]
-            form.form_errors.append(
+            show_stale_version(
+                form,
+                error,
                 _(
                     "Somebody else saved this dig ban while you were editing it. Your changes "
                     "are not saved yet: compare them with the list of dig bans, then save "
                     "again to replace that version with yours."
-                )
+                ),
             )
         else:
             flash(_("The dig ban has been saved."))

@@ -40,7 +40,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from ..errors import ValidationError
+from ..errors import StaleVersion, ValidationError
 from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
 
@@ -338,6 +338,16 @@ def show_service_errors(form: FlaskForm, error: ValidationError, messages: Mappi
             field.errors = [*field.errors, str(messages[name])]
         else:
             form.form_errors.append(f"{name}: {message}")
+
+
+def show_stale_version(form: FlaskForm, error: StaleVersion, message: str) -> None:
+    """Say above the form that somebody else saved first. The form then carries the current
+    version, so that submitting it again saves this input over the other change."""
+    current = error.details.get("current_version")
+    if current is not None:
+        form.version.data = current  # type: ignore[attr-defined]
+        form.version.raw_data = [str(current)]  # type: ignore[attr-defined]
+    form.form_errors.append(message)
 
 
 # -- The dig-ban form ------------------------------------------------------------------------

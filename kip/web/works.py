@@ -21,7 +21,7 @@ from ..models import Discipline, Organisation, Precision, TrafficImpact, Visibil
 from ..security import csp_nonce, current_actor
 from ..services import mapdata, works
 from ..services.accounts import actor_for_user
-from .forms import ConfirmForm, WorkForm, show_service_errors
+from .forms import ConfirmForm, WorkForm, show_service_errors, show_stale_version
 
 bp = Blueprint("works", __name__, url_prefix="/works")
 
@@ -142,16 +142,14 @@ def edit(work_id: int) -> Response | tuple[str, int]:
             show_service_errors(form, error, _SERVICE_ERRORS)
         except StaleVersion as error:
             status = 409
-            current = error.details.get("current_version")
-            if current is not None:  # submitting again saves this input over the other change
-                form.version.data = current
-                form.version.raw_data = [str(current)]
-            form.form_errors.append(
+            show_stale_version(
+                form,
+                error,
                 _(
                     "Somebody else saved this work while you were editing it. Your changes "
                     "are not saved yet: compare them with the current work, then save again "
                     "to replace that version with yours."
-                )
+                ),
             )
         else:
             flash(_("The work has been saved."))
