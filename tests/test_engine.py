@@ -176,6 +176,27 @@ def test_changed_rule_distance_takes_effect_without_code(make_work, session) -> 
     assert [c.status for c in clashes(session, "simultaneous")] == [ClashStatus.RESOLVED]
 
 
+def test_the_rules_are_read_again_whenever_a_rule_or_phase_changes(session) -> None:
+    """The engine keeps the rules between saves; any change to a rule or a phase, even
+    one made in this very transaction, is seen by the next save."""
+    before = {r.code: r for r in engine.load_rules(session)}
+    assert engine.load_rules(session) == list(before.values())  # kept: same answer
+
+    session.execute(
+        update(ClashRule).where(ClashRule.code == "simultaneous").values(max_distance_m=31)
+    )
+    after = {r.code: r for r in engine.load_rules(session)}
+    assert after["simultaneous"].max_distance_m == 31
+    assert before["simultaneous"].max_distance_m != 31
+
+    session.execute(update(ClashRule).where(ClashRule.code == "dig_once").values(active=False))
+    assert "dig_once" not in {r.code for r in engine.load_rules(session)}
+
+    session.execute(text("UPDATE phases SET takes_part = false WHERE code = 'initiative'"))
+    assert all("initiative" not in r.phases for r in engine.load_rules(session))
+    assert "initiative" in before["simultaneous"].phases
+
+
 def test_a_rule_filtered_by_discipline_only_pairs_those(make_work, session) -> None:
     session.add(
         ClashRule(

@@ -46,12 +46,37 @@ class Rule:
         return self.kind is ClashKind.VIOLATION
 
 
+# What the rules were read from, as the database last said: (database, stamp) -> rules.
+_CACHE: dict[tuple[str, str], list[Rule]] = {}
+# The row versions (xmin) of every rule and phase: any insert, update or delete, committed
+# by anybody or made in this transaction, gives another stamp.
+_STAMP = (
+    "SELECT coalesce((SELECT string_agg(id || ':' || xmin, ',' ORDER BY id) FROM clash_rules),"
+    " '') || '|' || coalesce((SELECT string_agg(code || ':' || xmin, ',' ORDER BY code)"
+    " FROM phases), '')"
+)
+
+
 def load_rules(session: Session, codes: list[str] | None = None) -> list[Rule]:
     """The active rules (or those named by ``codes``), ready for the engine.
 
-    One plain query (it runs on every save of a work): the rules, and the phases that take
-    part, narrowed per rule to its own phase filter.
+    It runs on every save of a work, so the active rules are kept per database and read
+    again only when a rule or a phase changed (their row versions say so: one tiny query).
     """
+    if codes is not None:
+        return _read_rules(session, codes)
+    key = (str(session.connection().engine.url), session.execute(text(_STAMP)).scalar_one())
+    rules = _CACHE.get(key)
+    if rules is None:
+        rules = _read_rules(session, None)
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = rules
+    return list(rules)
+
+
+def _read_rules(session: Session, codes: list[str] | None) -> list[Rule]:
+    """The rules, and the phases that take part, narrowed per rule to its own phase filter."""
     query = (
         "SELECT r.id, r.code, r.name, r.kind, r.max_distance_m, r.max_gap_days, r.excavation,"
         " r.repave_disciplines, r.disciplines, r.phases, r.traffic_impacts,"
