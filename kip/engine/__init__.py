@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ..models import Clash, Work
 from .pairs import Draft, Scope, measured_sql, pairs_from_table, pairs_sql, scope_parameters
 from .rules import Rule, load_rules
-from .store import Outcome, no_jit
+from .store import Outcome, engine_settings, no_jit, small_scope
 from .store import store as _store
 
 __all__ = [
@@ -68,9 +68,19 @@ class Found:
 
 
 def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -> Outcome:
-    rules = load_rules(session) if rules is None else rules
+    configured = rules is None  # the engine's settings travel with the rules' query
+    if rules is None:
+        rules = load_rules(session, settings=engine_settings(reuse_plan=small_scope(scope)))
     pairs, params = pairs_sql(rules, scope)
-    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
+    outcome = _store(
+        session,
+        measured_sql(pairs),
+        params,
+        scope,
+        [r.id for r in rules],
+        actor,
+        configured=configured,
+    )
     if scope.everything:
         session.execute(text("ANALYZE clashes"))  # many rows changed: fresh statistics
     _expire_clashes(session)

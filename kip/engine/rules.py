@@ -17,6 +17,7 @@ conditions in one scan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -57,15 +58,26 @@ _STAMP = (
 )
 
 
-def load_rules(session: Session, codes: list[str] | None = None) -> list[Rule]:
+def load_rules(
+    session: Session,
+    codes: list[str] | None = None,
+    *,
+    settings: Mapping[str, str] | None = None,
+) -> list[Rule]:
     """The active rules (or those named by ``codes``), ready for the engine.
 
     It runs on every save of a work, so the active rules are kept per database and read
     again only when a rule or a phase changed (their row versions say so: one tiny query).
+    ``settings`` are set for the rest of the transaction in that same round trip (see
+    :func:`kip.engine.store.engine_settings`).
     """
     if codes is not None:
+        if settings:
+            apply_settings(session, settings)
         return _read_rules(session, codes)
-    key = (str(session.connection().engine.url), session.execute(text(_STAMP)).scalar_one())
+    sets = "".join(f"set_config('{name}', :{name}, true), " for name in settings or {})
+    stamp = session.execute(text(f"SELECT {sets}({_STAMP}) AS stamp"), dict(settings or {}))
+    key = (str(session.connection().engine.url), stamp.one().stamp)
     rules = _CACHE.get(key)
     if rules is None:
         rules = _read_rules(session, None)
@@ -73,6 +85,12 @@ def load_rules(session: Session, codes: list[str] | None = None) -> list[Rule]:
             _CACHE.clear()
         _CACHE[key] = rules
     return list(rules)
+
+
+def apply_settings(session: Session, settings: Mapping[str, str]) -> None:
+    """Set ``settings`` for the rest of the transaction."""
+    sets = ", ".join(f"set_config('{name}', :{name}, true)" for name in settings)
+    session.execute(text(f"SELECT {sets}"), dict(settings))
 
 
 def _read_rules(session: Session, codes: list[str] | None) -> list[Rule]:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .pairs import Scope
+from .rules import apply_settings
 
 # The identity of a clash, as an equality a hash join can use (ids are positive).
 _SAME_KEY = (
@@ -45,17 +46,20 @@ class Outcome:
         )
 
 
-def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
-    """PostGIS functions carry high cost estimates, so PostgreSQL would JIT-compile even a
-    one-work statement (seconds of compiling for milliseconds of work): not for these.
+def engine_settings(*, reuse_plan: bool = False) -> dict[str, str]:
+    """The transaction's settings for the engine's statements.
 
+    PostGIS functions carry high cost estimates, so PostgreSQL would JIT-compile even a
+    one-work statement (seconds of compiling for milliseconds of work): not for these.
     ``reuse_plan``: the statement of a few works is the same text every time (psycopg
     prepares it after a few runs); keep its generic plan instead of planning it again.
     """
-    session.execute(
-        text("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', :mode, true)"),
-        {"mode": "force_generic_plan" if reuse_plan else "auto"},
-    )
+    return {"jit": "off", "plan_cache_mode": "force_generic_plan" if reuse_plan else "auto"}
+
+
+def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
+    """Apply :func:`engine_settings` to the session's transaction."""
+    apply_settings(session, engine_settings(reuse_plan=reuse_plan))
 
 
 def _clash_scope(scope: Scope) -> str:
@@ -70,10 +74,26 @@ def _clash_scope(scope: Scope) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
+def small_scope(scope: Scope) -> bool:
+    """A scope of a few works: its statement is planned once and kept (see
+    :func:`engine_settings`)."""
+    return not scope.everything and len(scope.work_ids) <= 10
+
+
 def store(
-    session: Session, measured: str, params: dict, scope: Scope, rule_ids: list[int], actor: str
+    session: Session,
+    measured: str,
+    params: dict,
+    scope: Scope,
+    rule_ids: list[int],
+    actor: str,
+    *,
+    configured: bool = False,
 ) -> Outcome:
-    """Bring the stored clashes of ``scope`` in line with the ``measured`` pairs."""
+    """Bring the stored clashes of ``scope`` in line with the ``measured`` pairs.
+
+    ``configured``: the caller has applied :func:`engine_settings` already.
+    """
     sql = f"""
     WITH found AS MATERIALIZED ({measured}),
     in_scope AS (
@@ -121,7 +141,8 @@ def store(
            (SELECT count(*) FROM gone),
            (SELECT count(*) FROM back)
     """
-    no_jit(session, reuse_plan=not scope.everything and len(scope.work_ids) <= 10)
+    if not configured:
+        no_jit(session, reuse_plan=small_scope(scope))
     row = session.execute(text(sql), {**params, "rule_ids": rule_ids, "actor": actor}).one()
     found, new, updated, resolved, reopened = (int(v) for v in row)
     return Outcome(
