@@ -146,6 +146,16 @@ def test_mixed_kinds_of_shape_are_refused_next_to_the_map(client, planner, sessi
     assert session.execute(select(func.count()).select_from(Work)).scalar_one() == before
 
 
+def test_a_work_drawn_outside_the_region_is_refused_next_to_the_map(client, planner, session):
+    far = {"type": "Point", "coordinates": [13.40, 52.52]}  # Berlin, not this municipality
+    before = session.execute(select(func.count()).select_from(Work)).scalar_one()
+    response = _post_new(client, geometry=_collection(far))
+    assert response.status_code == 422
+    errors = _errors(response.get_data(as_text=True))
+    assert "buiten het gebied" in errors["geometry"]
+    assert session.execute(select(func.count()).select_from(Work)).scalar_one() == before
+
+
 def test_missing_geometry_and_end_before_start_show_next_to_their_fields(client, planner):
     response = _post_new(client, geometry="")
     assert response.status_code == 422

@@ -184,6 +184,7 @@ WORK_SHAPES = {
         "Draw shapes of one kind only: points, lines or areas. Several shapes of "
         "one kind together make one work."
     ),
+    "outside": _l("The work lies outside the region KIP covers. Draw it where it will be done."),
 }
 
 
@@ -307,7 +308,7 @@ class WorkForm(FlaskForm):
     tags = StringField(
         _l("Programmes and themes (comma-separated)"), validators=[Optional(), Length(max=500)]
     )
-    geometry = GeometryField(_l("Where"))
+    geometry = GeometryField(_l("Where"), region=True)
     # The version the form was loaded with: saving a newer one is refused (optimistic locking).
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
