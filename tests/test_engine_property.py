@@ -216,3 +216,26 @@ def _check(session: Session, actor, ws: list[dict], bs: list[dict]) -> None:
     session.execute(text("DELETE FROM clashes"))
     engine.recompute_all(session, in_memory=True)
     assert stored_open(session) == expected, "full recompute (in memory)"
+
+
+def test_the_box_search_on_two_threads_finds_what_one_thread_finds(monkeypatch) -> None:
+    """A large town's tree is searched on two threads; the halves must join up exactly."""
+    import numpy as np
+    import shapely
+
+    from kip.engine import inmemory
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 2_000, 3_001), rng.uniform(0, 2_000, 3_001)
+    geoms = shapely.points(x, y)
+    boxes = shapely.box(x - 30, y - 30, x + 30, y + 30)
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(boxes)
+    one_thread = set(zip(left.tolist(), right.tolist(), strict=True))
+
+    monkeypatch.setattr(inmemory, "THREADED_QUERY_MIN", 100)
+    left, right = inmemory._query(tree, boxes)
+    two_threads = list(zip(left.tolist(), right.tolist(), strict=True))
+
+    assert len(one_thread) > 3_001  # neighbours found, not only each point itself
+    assert len(two_threads) == len(one_thread) and set(two_threads) == one_thread

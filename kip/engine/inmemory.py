@@ -18,6 +18,7 @@ same statement as for the other sizes.
 from __future__ import annotations
 
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -32,24 +33,29 @@ EDGE_BAND = 1e-6  # metres
 TABLE = "engine_pairs"
 _EPOCH = "DATE '2000-01-01'"
 _IMPACTS = {"none": 0, "lane": 1, "closure": 2}
+# From this many boxes on, the tree is searched on two threads.
+THREADED_QUERY_MIN = 50_000
 
 
 class Town:
     """Every work that takes part in some rule, as numpy arrays and shapely geometries."""
 
     def __init__(self, session: Session, phases: set[str]) -> None:
-        rows = session.execute(
-            text(
+        # Straight from the driver, in binary, without ORM rows: a third faster for a town.
+        raw = session.connection().connection.driver_connection
+        with raw.cursor(binary=True) as cur:
+            cur.execute(
                 "SELECT id, ST_AsBinary(geom), start_date - "
                 + _EPOCH
                 + ", end_date - "
                 + _EPOCH
-                + ", discipline_code, phase_code, excavation, traffic_impact"
-                " FROM works WHERE deleted_at IS NULL AND phase_code = ANY(:phases)"
-                " ORDER BY id"
-            ),
-            {"phases": sorted(phases)},
-        ).all()
+                + ", discipline_code, phase_code, excavation,"
+                " CAST(CASE traffic_impact WHEN 'lane' THEN 1 WHEN 'closure' THEN 2 ELSE 0 END"
+                " AS smallint) FROM works WHERE deleted_at IS NULL AND phase_code = ANY(%s)"
+                " ORDER BY id",
+                [sorted(phases)],
+            )
+            rows = cur.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         self.ids = np.asarray(columns[0], dtype=np.int64)
         self.geoms = shapely.from_wkb(np.asarray(columns[1], dtype=object))
@@ -58,7 +64,7 @@ class Town:
         self.discipline = np.asarray(columns[4], dtype=object)
         self.phase = np.asarray(columns[5], dtype=object)
         self.excavation = np.asarray(columns[6], dtype=bool)
-        self.impact = np.asarray([_IMPACTS[str(v)] for v in columns[7]], dtype=np.int8)
+        self.impact = np.asarray(columns[7], dtype=np.int8)
         self.bounds = shapely.bounds(self.geoms) if len(self.ids) else np.empty((0, 4))
 
     def eligible(self, rule: Rule) -> np.ndarray:
@@ -66,6 +72,17 @@ class Town:
         if rule.disciplines:
             keep &= np.isin(self.discipline, list(rule.disciplines))
         return np.flatnonzero(keep)
+
+
+def _query(tree: shapely.STRtree, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(boxes)``, on two threads for a large town (GEOS lets go of the GIL)."""
+    if len(boxes) < THREADED_QUERY_MIN:
+        left, right = tree.query(boxes)
+        return left, right
+    half = len(boxes) // 2
+    with ThreadPoolExecutor(2) as pool:
+        (l1, r1), (l2, r2) = pool.map(tree.query, (boxes[:half], boxes[half:]))
+    return np.concatenate([l1, l2 + half]), np.concatenate([r1, r2])
 
 
 def _grown(bounds: np.ndarray, d: float) -> np.ndarray:
@@ -116,12 +133,12 @@ def _work_pairs(
     tree = shapely.STRtree(town.geoms[idx])
     ids = town.ids
     if in_scope is None:
-        left, right = tree.query(_grown(town.bounds[idx], d))
+        left, right = _query(tree, _grown(town.bounds[idx], d))
         i, j = idx[left], idx[right]
         keep = ids[i] < ids[j]
     else:
         asked = idx[in_scope[idx]]
-        left, right = tree.query(_grown(town.bounds[asked], d))
+        left, right = _query(tree, _grown(town.bounds[asked], d))
         i, j = asked[left], idx[right]
         # A pair of two works in scope turns up from both sides: keep it once.
         keep = (ids[i] < ids[j]) | ~in_scope[j]
