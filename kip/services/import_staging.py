@@ -42,6 +42,19 @@ STAGE_COLUMNS = (
     "tags",
     "geom",
 )
+# Their types for a binary COPY (a geometry travels as EWKB, which PostGIS reads as is);
+# every column not named here is text.
+COPY_TYPES = {
+    **dict.fromkeys(STAGE_COLUMNS, "varchar"),
+    "row_no": "integer",
+    "ok": "boolean",
+    "start_date": "date",
+    "end_date": "date",
+    "excavation": "boolean",
+    "budget": "numeric",
+    "tags": "varchar[]",
+    "geom": "bytea",
+}
 # Compared and written on update when the file gives them; the rest only fill new works.
 ALWAYS = ("title", "discipline_code", "phase_code", "start_date", "end_date", "precision", "geom")
 OPTIONAL = (
@@ -98,7 +111,7 @@ def stage_rows(session: Session, rows: Rows, srid: int, which: np.ndarray) -> No
             ) ON COMMIT DROP"""
         )
     )
-    hexes = _hex_geometries(rows.columns["geom"][which], srid)
+    hexes = _ewkb(rows.columns["geom"][which], srid)
     cols = {name: _pick(values, which) for name, values in rows.columns.items()}
     data = [
         (which + 1).tolist(),
@@ -122,10 +135,12 @@ def stage_rows(session: Session, rows: Rows, srid: int, which: np.ndarray) -> No
         hexes,
     ]
     cursor = conn.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+    with cursor.copy(
+        f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types([COPY_TYPES[c] for c in STAGE_COLUMNS])
         for record in zip(*data, strict=True):
             copy.write_row(record)
-    conn.execute(text(f"CREATE INDEX ON {STAGE} (external_ref)"))
     conn.execute(text(f"ANALYZE {STAGE}"))
 
 
@@ -135,15 +150,13 @@ def _pick(values: Any, which: np.ndarray) -> list[Any]:
     return [values[i] for i in which.tolist()]
 
 
-def _hex_geometries(geoms: np.ndarray, srid: int) -> np.ndarray:
-    """Hex EWKB (what COPY takes for a geometry column); None where a row has none."""
+def _ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
+    """EWKB (what a binary COPY gives a geometry column); None where a row has none."""
     present = ~shapely.is_missing(geoms)
-    hexes = np.full(len(geoms), None, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
     if present.any():
-        hexes[present] = shapely.to_wkb(
-            shapely.set_srid(geoms[present], srid), hex=True, include_srid=True
-        )
-    return hexes
+        out[present] = shapely.to_wkb(shapely.set_srid(geoms[present], srid), include_srid=True)
+    return out
 
 
 def drop_stage(session: Session) -> None:
@@ -162,8 +175,15 @@ def _compared(present: set[str]) -> list[str]:
     return [*ALWAYS, *(c for c in OPTIONAL if c in present)]
 
 
-def classify(session: Session, organisation_id: int, present: set[str]) -> None:
-    """Match staged rows to works by external reference and note what would change."""
+def classify(
+    session: Session, organisation_id: int, present: set[str]
+) -> dict[int, tuple[int, str, list[str] | None]]:
+    """Match the staged rows to works by external reference and note what would change.
+
+    Returns row number -> (work id, action, changed columns) of every staged row that
+    matched a work: ``update``, ``restore`` or ``unchanged``. A staged row without a match
+    (its work vanished meanwhile) is not in it: it creates a work.
+    """
     parts = []
     for column in _compared(present):
         if column == "geom":
@@ -185,41 +205,32 @@ def classify(session: Session, organisation_id: int, present: set[str]) -> None:
         "'deleted_at', CASE WHEN w.deleted_at IS NOT NULL "
         "THEN jsonb_build_array(to_jsonb(w.deleted_at), NULL) END"
     )
-    session.connection().execute(
+    # What differs is worked out once and only the rows that change are written back to
+    # the staging table (for the UPDATE of works); every row's outcome comes back at once.
+    outcomes = session.connection().execute(
         text(
-            f"""UPDATE {STAGE} s
-                SET work_id = w.id, version = w.version, was_deleted = w.deleted_at IS NOT NULL,
-                    changes = jsonb_strip_nulls(jsonb_build_object({", ".join(parts)}))
-                FROM works w
-                WHERE s.ok AND w.organisation_id = :org AND w.external_ref = s.external_ref"""
+            f"""WITH d AS MATERIALIZED (
+                    SELECT s.row_no, w.id, w.version, w.deleted_at IS NOT NULL AS was_deleted,
+                           jsonb_strip_nulls(jsonb_build_object({", ".join(parts)})) AS changes
+                    FROM {STAGE} s JOIN works w
+                      ON w.organisation_id = :org AND w.external_ref = s.external_ref
+                    WHERE s.ok),
+                c AS (
+                    SELECT d.*, CASE WHEN d.was_deleted THEN 'restore'
+                                     WHEN d.changes = '{{}}'::jsonb THEN 'unchanged'
+                                     ELSE 'update' END AS action
+                    FROM d),
+                written AS (
+                    UPDATE {STAGE} s SET work_id = c.id, version = c.version,
+                        was_deleted = c.was_deleted, changes = c.changes, action = c.action
+                    FROM c WHERE s.row_no = c.row_no AND c.action <> 'unchanged')
+                SELECT row_no, id, action, CASE WHEN action <> 'unchanged'
+                    THEN ARRAY(SELECT jsonb_object_keys(changes)) END
+                FROM c"""
         ),
         {"org": organisation_id},
     )
-    session.connection().execute(
-        text(
-            f"""UPDATE {STAGE} SET action = CASE
-                    WHEN work_id IS NULL THEN 'create'
-                    WHEN was_deleted THEN 'restore'
-                    WHEN changes = '{{}}'::jsonb THEN 'unchanged'
-                    ELSE 'update' END
-                WHERE ok"""
-        )
-    )
-
-
-def staged_outcomes(session: Session) -> dict[int, tuple[int | None, str, list[str] | None]]:
-    """Row number -> (work id, action, changed columns) of every staged row without problems."""
-    return {
-        row_no: (work_id, action, keys)
-        for row_no, work_id, action, keys in session.connection().execute(
-            text(
-                f"""SELECT row_no, work_id, action,
-                       CASE WHEN action IN ('update', 'restore')
-                         THEN ARRAY(SELECT jsonb_object_keys(changes)) END
-                       FROM {STAGE} WHERE ok"""
-            )
-        )
-    }
+    return {row_no: (work_id, action, keys) for row_no, work_id, action, keys in outcomes}
 
 
 def missing_works(session: Session, organisation_id: int, refs: list[str]) -> list[dict[str, Any]]:
@@ -292,8 +303,11 @@ def insert_new(
     names = STAGE_COLUMNS[2:]
     data = [cols[c] for c in names[:-1]]
     cursor = conn.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY works (id, organisation_id, {', '.join(names)}) FROM STDIN") as copy:
-        for work_id, *record, hexed in zip(ids, *data, _hex_geometries(geoms, srid), strict=True):
+    with cursor.copy(
+        f"COPY works (id, organisation_id, {', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["bigint", "bigint", *(COPY_TYPES[c] for c in names)])
+        for work_id, *record, hexed in zip(ids, *data, _ewkb(geoms, srid), strict=True):
             copy.write_row((work_id, organisation_id, *record, hexed))
 
     wkts = shapely.to_wkt(geoms, rounding_precision=-1)

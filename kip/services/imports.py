@@ -258,8 +258,8 @@ def import_file(
     is_known = np.array([ref in known for ref in refs], dtype=bool)
     staging.stage_rows(session, rows, srid, np.flatnonzero(ok & is_known))
     step("comparing", 0.6)
-    staging.classify(session, org.id, rows.present)
-    report.rows = _results(session, rows)
+    outcomes = staging.classify(session, org.id, rows.present)
+    report.rows = _results(rows, outcomes)
     report.missing = staging.missing_works(session, org.id, [r for r in refs if r])
     if not report.ok or dry_run:
         staging.drop_stage(session)
@@ -270,7 +270,7 @@ def import_file(
     step("writing", 0.8)
     expected = sum(1 for r in report.rows if r.action in ("update", "restore"))
     staging.apply_staged(session, actor, org.id, rows.present, expected)
-    new = np.flatnonzero(ok & ~is_known)
+    new = np.array([i for i, r in enumerate(report.rows) if r.action == "create"], dtype=int)
     for i, work_id in zip(
         new.tolist(), staging.insert_new(session, actor, org.id, rows, new, srid), strict=True
     ):
@@ -303,8 +303,7 @@ def _reference(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
     }
 
 
-def _results(session: Session, rows: Rows) -> list[RowResult]:
-    found = staging.staged_outcomes(session)
+def _results(rows: Rows, found: dict[int, tuple[int, str, list[str] | None]]) -> list[RowResult]:
     results = []
     refs = rows.columns["external_ref"]
     for i in range(rows.count):
