@@ -295,3 +295,24 @@ def test_imported_history_is_what_the_form_records(
     assert imported.budget is not None and imported.excavation
     assert created(imported) == created(formed)
     assert created(imported)["geom"] == [None, from_db(imported.geom).wkt]
+
+
+def test_a_moved_work_has_its_geometry_change_in_the_history_as_the_form_writes_it(
+    session: Session, make_org, tmp_path
+) -> None:
+    org = make_org()
+    run(session, org, gpkg(tmp_path, n=2))
+    before = {w.external_ref: from_db(w.geom) for w in works_of(session, org)}
+    moved = write_gis(
+        tmp_path / "moved.gpkg", [rd_line(0), rd_line(5)], plan_fields(2), driver="GPKG"
+    )
+    report = run(session, org, moved)
+
+    [row] = [r for r in report.rows if r.action == "update"]
+    assert (row.external_ref, row.changed) == ("RIO-002", ["geometry"])
+    work = next(w for w in works_of(session, org) if w.external_ref == "RIO-002")
+    [change] = session.execute(
+        select(WorkChange).where(WorkChange.work_id == work.id, WorkChange.version == 2)
+    ).scalars()
+    assert change.changes == {"geom": [before["RIO-002"].wkt, from_db(work.geom).wkt]}
+    assert from_db(work.geom).equals(rd_line(5))

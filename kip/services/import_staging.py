@@ -187,9 +187,10 @@ def classify(
     parts = []
     for column in _compared(present):
         if column == "geom":
+            # The WKT itself is written afterwards, in shapely's spelling.
             parts.append(
                 f"'geom', CASE WHEN NOT {_same_geometry('w.geom', 's.geom')} "
-                "THEN jsonb_build_array(ST_AsText(w.geom), ST_AsText(s.geom)) END"
+                "THEN jsonb_build_array(NULL, NULL) END"
             )
         elif column == "budget":
             parts.append(
@@ -230,7 +231,37 @@ def classify(
         ),
         {"org": organisation_id},
     )
-    return {row_no: (work_id, action, keys) for row_no, work_id, action, keys in outcomes}
+    found = {row_no: (work_id, action, keys) for row_no, work_id, action, keys in outcomes}
+    _geometry_history_as_shapely_writes_it(session)
+    return found
+
+
+def _geometry_history_as_shapely_writes_it(session: Session) -> None:
+    """A changed geometry goes into the history as WKT the way the form and the API write
+    it (shapely's spelling, full precision), not PostGIS's: one format for every way in.
+    Only the rows whose geometry changes (few, even in a large re-import) are touched."""
+    conn = session.connection()
+    changed = conn.execute(
+        text(
+            f"""SELECT s.row_no, ST_AsBinary(w.geom), ST_AsBinary(s.geom)
+                FROM {STAGE} s JOIN works w ON w.id = s.work_id
+                WHERE s.action IN ('update', 'restore') AND s.changes ? 'geom'"""
+        )
+    ).all()
+    if not changed:
+        return
+    old = shapely.to_wkt(shapely.from_wkb([r[1] for r in changed]), rounding_precision=-1)
+    new = shapely.to_wkt(shapely.from_wkb([r[2] for r in changed]), rounding_precision=-1)
+    conn.execute(
+        text(
+            f"""UPDATE {STAGE} s SET changes = jsonb_set(s.changes, '{{geom}}',
+                    jsonb_build_array(t.old, t.new))
+                FROM unnest(CAST(:rows AS integer[]), CAST(:old AS text[]),
+                            CAST(:new AS text[])) AS t(row_no, old, new)
+                WHERE s.row_no = t.row_no"""
+        ),
+        {"rows": [r[0] for r in changed], "old": old.tolist(), "new": new.tolist()},
+    )
 
 
 def missing_works(session: Session, organisation_id: int, refs: list[str]) -> list[dict[str, Any]]:
