@@ -176,6 +176,29 @@ def test_changed_rule_distance_takes_effect_without_code(make_work, session) -> 
     assert [c.status for c in clashes(session, "simultaneous")] == [ClashStatus.RESOLVED]
 
 
+def test_a_save_right_after_a_rule_change_uses_the_new_rule_and_nothing_of_the_old(
+    make_work, session
+) -> None:
+    """A save first tries the rules it read last, guarded by their stamp in the same
+    statement: changed rules mean that statement writes nothing, and the save is done
+    again with the rules as they are now."""
+    a = make_work(geometry=line(0))
+    b = make_work(geometry=line(0, dy=40))  # 40 m apart: a conflict under 50 m
+    assert len(clashes(session, "simultaneous")) == 1
+    session.execute(text("DELETE FROM clash_events"))
+    session.execute(text("DELETE FROM clashes"))
+
+    session.execute(
+        update(ClashRule).where(ClashRule.code == "simultaneous").values(max_distance_m=30)
+    )
+    outcome = engine.recompute_works(session, [a.id, b.id])
+
+    # Under the old rule the pair would have been written (and then resolved): no trace.
+    assert outcome.found == 0
+    assert clashes(session) == []
+    assert session.execute(text("SELECT count(*) FROM clash_events")).scalar_one() == 0
+
+
 def test_the_rules_are_read_again_whenever_a_rule_or_phase_changes(session) -> None:
     """The engine keeps the rules between saves; any change to a rule or a phase, even
     one made in this very transaction, is seen by the next save."""

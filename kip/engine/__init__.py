@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Clash, Work
 from .pairs import Draft, Scope, measured_sql, pairs_from_table, pairs_sql, scope_parameters
-from .rules import Rule, load_rules
-from .store import Outcome, engine_settings, no_jit, small_scope
+from .rules import Rule, latest_rules, load_rules
+from .store import Outcome, engine_settings, no_jit, small_scope, store_with_latest_rules
 from .store import store as _store
 
 __all__ = [
@@ -68,6 +68,18 @@ class Found:
 
 
 def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -> Outcome:
+    if rules is None and small_scope(scope):
+        # A save: try the rules last read, the statement guarded by their stamp.
+        latest = latest_rules(session)
+        if latest is not None:
+            stamp, known = latest
+            pairs, params = pairs_sql(known, scope)
+            outcome = store_with_latest_rules(
+                session, measured_sql(pairs), params, scope, [r.id for r in known], actor, stamp
+            )
+            if outcome is not None:
+                _expire_clashes(session)
+                return outcome
     configured = rules is None  # the engine's settings travel with the rules' query
     if rules is None:
         rules = load_rules(session, settings=engine_settings(reuse_plan=small_scope(scope)))

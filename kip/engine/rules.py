@@ -49,6 +49,8 @@ class Rule:
 
 # What the rules were read from, as the database last said: (database, stamp) -> rules.
 _CACHE: dict[tuple[str, str], list[Rule]] = {}
+# The rules last read per database, with their stamp: what a save may try first.
+_LATEST: dict[str, tuple[str, list[Rule]]] = {}
 # The row versions (xmin) of every rule and phase: any insert, update or delete, committed
 # by anybody or made in this transaction, gives another stamp.
 _STAMP = (
@@ -75,16 +77,34 @@ def load_rules(
         if settings:
             apply_settings(session, settings)
         return _read_rules(session, codes)
-    sets = "".join(f"set_config('{name}', :{name}, true), " for name in settings or {})
-    stamp = session.execute(text(f"SELECT {sets}({_STAMP}) AS stamp"), dict(settings or {}))
-    key = (str(session.connection().engine.url), stamp.one().stamp)
-    rules = _CACHE.get(key)
+    stamp = session.execute(text(stamp_query(settings)), dict(settings or {})).one().stamp
+    database = str(session.connection().engine.url)
+    rules = _CACHE.get((database, stamp))
     if rules is None:
         rules = _read_rules(session, None)
         if len(_CACHE) > 64:
             _CACHE.clear()
-        _CACHE[key] = rules
+        _CACHE[(database, stamp)] = rules
+    _LATEST[database] = (stamp, rules)
     return list(rules)
+
+
+def stamp_query(settings: Mapping[str, str] | None = None) -> str:
+    """SQL: the rules' stamp (column ``stamp``), setting ``settings`` on the way."""
+    sets = "".join(f"set_config('{name}', :{name}, true), " for name in settings or {})
+    return f"SELECT {sets}({_STAMP}) AS stamp"
+
+
+def stamp_is(param: str) -> str:
+    """SQL: the rules are still those the stamp ``:param`` was read from."""
+    return f"({_STAMP}) = :{param}"
+
+
+def latest_rules(session: Session) -> tuple[str, list[Rule]] | None:
+    """The rules this process last read from the session's database, with their stamp
+    (they may have changed since: check the stamp in the statement that uses them)."""
+    found = _LATEST.get(str(session.connection().engine.url))
+    return (found[0], list(found[1])) if found else None
 
 
 def apply_settings(session: Session, settings: Mapping[str, str]) -> None:

@@ -13,13 +13,14 @@ survive every recompute.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .pairs import Scope
-from .rules import apply_settings
+from .rules import apply_settings, stamp_is
 
 # The identity of a clash, as an equality a hash join can use (ids are positive).
 _SAME_KEY = (
@@ -55,6 +56,12 @@ def engine_settings(*, reuse_plan: bool = False) -> dict[str, str]:
     prepares it after a few runs); keep its generic plan instead of planning it again.
     """
     return {"jit": "off", "plan_cache_mode": "force_generic_plan" if reuse_plan else "auto"}
+
+
+_SETS = (
+    "set_config('jit', %(jit)s, true)",
+    "set_config('plan_cache_mode', %(plan_cache_mode)s, true)",
+)
 
 
 def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
@@ -94,11 +101,24 @@ def store(
 
     ``configured``: the caller has applied :func:`engine_settings` already.
     """
-    sql = f"""
-    WITH found AS MATERIALIZED ({measured}),
+    if not configured:
+        no_jit(session, reuse_plan=small_scope(scope))
+    row = session.execute(
+        text(store_sql(measured, scope)), {**params, "rule_ids": rule_ids, "actor": actor}
+    ).one()
+    return _outcome(row)
+
+
+def store_sql(measured: str, scope: Scope, guard: str | None = None) -> str:
+    """The statement of :func:`store`. With ``guard`` (SQL, true or false for the whole
+    statement) it finds, writes and resolves nothing unless the guard holds; its last
+    column says whether it did."""
+    fresh = f"({guard})" if guard else "TRUE"
+    return f"""
+    WITH found AS MATERIALIZED (SELECT * FROM ({measured}) m0 WHERE {fresh}),
     in_scope AS (
         SELECT c.id, c.status FROM clashes c
-        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)}
+        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)} AND {fresh}
     ),
     gone AS (
         UPDATE clashes c SET status = 'resolved', resolved_at = now(), updated_at = now()
@@ -139,12 +159,13 @@ def store(
            (SELECT count(*) FILTER (WHERE inserted) FROM written),
            (SELECT count(*) FILTER (WHERE NOT inserted) FROM written),
            (SELECT count(*) FROM gone),
-           (SELECT count(*) FROM back)
+           (SELECT count(*) FROM back),
+           {fresh} AS fresh
     """
-    if not configured:
-        no_jit(session, reuse_plan=small_scope(scope))
-    row = session.execute(text(sql), {**params, "rule_ids": rule_ids, "actor": actor}).one()
-    found, new, updated, resolved, reopened = (int(v) for v in row)
+
+
+def _outcome(row) -> Outcome:
+    found, new, updated, resolved, reopened = (int(v) for v in row[:5])
     return Outcome(
         found=found,
         new=new,
@@ -152,3 +173,37 @@ def store(
         resolved=resolved,
         reopened=reopened,
     )
+
+
+# A bind parameter of SQLAlchemy's text(), as psycopg wants it.
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+def _pyformat(sql: str) -> str:
+    return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def store_with_latest_rules(
+    session: Session,
+    measured: str,
+    params: dict,
+    scope: Scope,
+    rule_ids: list[int],
+    actor: str,
+    stamp: str,
+) -> Outcome | None:
+    """:func:`store` for a save of a few works, in one round trip: the transaction's
+    settings (:func:`engine_settings`) and the statement, with the rules last read
+    (``stamp``) - sent together in psycopg's pipeline mode. The statement does nothing
+    when the rules have changed since; then the answer is None and the caller reads the
+    rules again."""
+    settings = engine_settings(reuse_plan=True)
+    raw = session.connection().connection.driver_connection
+    with raw.pipeline():
+        raw.execute(f"SELECT {', '.join(_SETS)}", settings)
+        cursor = raw.execute(
+            _pyformat(store_sql(measured, scope, guard=stamp_is("rules_stamp"))),
+            {**params, "rule_ids": rule_ids, "actor": actor, "rules_stamp": stamp},
+        )
+    row = cursor.fetchone()
+    return _outcome(row) if row[5] else None
