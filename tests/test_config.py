@@ -151,6 +151,8 @@ def test_postgres_urls_are_normalised_to_psycopg3(url: str, expected: str) -> No
     assert normalise_database_url(url) == expected
 
 
+# Configuration only: these URLs are refused before anything connects to them (KIP runs,
+# and its tests run, on PostgreSQL with PostGIS alone).
 @pytest.mark.parametrize(
     "url", ["sqlite:///kip.db", "mysql://u@h/kip", "mssql+pyodbc://u@h/kip", "oracle://u@h/kip"]
 )

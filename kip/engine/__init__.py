@@ -99,6 +99,21 @@ def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -
     return outcome
 
 
+def _run_in_memory(session: Session, scope: Scope, actor: str, rules: list[Rule]) -> Outcome:
+    """:func:`_run` with the pairs found in memory (all of them, or those of the scope's
+    works); measuring and writing are the same statement."""
+    from .inmemory import load_pairs_table
+
+    table = load_pairs_table(session, rules, None if scope.everything else scope.work_ids)
+    pairs, params = pairs_from_table(rules, table)
+    params.update(scope_parameters(scope))
+    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
+    if scope.everything:
+        session.execute(text("ANALYZE clashes"))  # many rows changed: fresh statistics
+    _expire_clashes(session)
+    return outcome
+
+
 # A scope of this many works goes to the statements as a temporary table, not an array.
 SCOPE_TABLE_MIN = 200
 # A scope of at least this share of the town is paired in memory (reading the whole town
@@ -130,19 +145,14 @@ def recompute_works(
         return _run(session, scope, actor, rules)
     if method not in ("table", "memory"):
         raise ValueError(f"unknown method {method!r}")
-    from .inmemory import copy_scope, load_pairs_table
+    from .inmemory import copy_scope
 
     rules = load_rules(session) if rules is None else rules
     copy_scope(session, scope.work_ids)
     scope = replace(scope, via_table=True)
     if method == "table":
         return _run(session, scope, actor, rules)
-    table = load_pairs_table(session, rules, scope.work_ids)
-    pairs, params = pairs_from_table(rules, table)
-    params.update(scope_parameters(scope))
-    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
-    _expire_clashes(session)
-    return outcome
+    return _run_in_memory(session, scope, actor, rules)
 
 
 def _method_for(session: Session, size: int) -> str:
@@ -179,15 +189,7 @@ def recompute_all(
     scope = Scope.all()
     if not in_memory:
         return _run(session, scope, actor, rules)
-    from .inmemory import load_pairs_table
-
-    table = load_pairs_table(session, rules)
-    pairs, params = pairs_from_table(rules, table)
-    params.update({"scope_works": [], "scope_bans": []})
-    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
-    session.execute(text("ANALYZE clashes"))  # millions of rows changed: fresh statistics
-    _expire_clashes(session)
-    return outcome
+    return _run_in_memory(session, scope, actor, rules)
 
 
 def find(session: Session, scope: Scope, rules: list[Rule] | None = None) -> list[Found]:

@@ -47,9 +47,8 @@ class Rule:
         return self.kind is ClashKind.VIOLATION
 
 
-# What the rules were read from, as the database last said: (database, stamp) -> rules.
-_CACHE: dict[tuple[str, str], list[Rule]] = {}
-# The rules last read per database, with their stamp: what a save may try first.
+# The rules last read per database, with their stamp: kept while the stamp stays the same,
+# and what a save may try first.
 _LATEST: dict[str, tuple[str, list[Rule]]] = {}
 # The row versions (xmin) of every rule and phase: any insert, update or delete, committed
 # by anybody or made in this transaction, gives another stamp.
@@ -79,20 +78,20 @@ def load_rules(
         return _read_rules(session, codes)
     stamp = session.execute(text(stamp_query(settings)), dict(settings or {})).one().stamp
     database = str(session.connection().engine.url)
-    rules = _CACHE.get((database, stamp))
-    if rules is None:
-        rules = _read_rules(session, None)
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[(database, stamp)] = rules
-    _LATEST[database] = (stamp, rules)
-    return list(rules)
+    latest = _LATEST.get(database)
+    if latest is None or latest[0] != stamp:
+        latest = _LATEST[database] = (stamp, _read_rules(session, None))
+    return list(latest[1])
 
 
 def stamp_query(settings: Mapping[str, str] | None = None) -> str:
     """SQL: the rules' stamp (column ``stamp``), setting ``settings`` on the way."""
-    sets = "".join(f"set_config('{name}', :{name}, true), " for name in settings or {})
-    return f"SELECT {sets}({_STAMP}) AS stamp"
+    return f"SELECT {', '.join([*setting_calls(settings or {}), f'({_STAMP}) AS stamp'])}"
+
+
+def setting_calls(settings: Mapping[str, str]) -> list[str]:
+    """SQL: one ``set_config`` call per setting, for the transaction (bound as ``:name``)."""
+    return [f"set_config('{name}', :{name}, true)" for name in settings]
 
 
 def stamp_is(param: str) -> str:
@@ -109,8 +108,7 @@ def latest_rules(session: Session) -> tuple[str, list[Rule]] | None:
 
 def apply_settings(session: Session, settings: Mapping[str, str]) -> None:
     """Set ``settings`` for the rest of the transaction."""
-    sets = ", ".join(f"set_config('{name}', :{name}, true)" for name in settings)
-    session.execute(text(f"SELECT {sets}"), dict(settings))
+    session.execute(text(f"SELECT {', '.join(setting_calls(settings))}"), dict(settings))
 
 
 def _read_rules(session: Session, codes: list[str] | None) -> list[Rule]:

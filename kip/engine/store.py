@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .pairs import Scope
-from .rules import apply_settings, stamp_is
+from .rules import apply_settings, setting_calls, stamp_is
 
 # The identity of a clash, as an equality a hash join can use (ids are positive).
 _SAME_KEY = (
@@ -56,12 +56,6 @@ def engine_settings(*, reuse_plan: bool = False) -> dict[str, str]:
     prepares it after a few runs); keep its generic plan instead of planning it again.
     """
     return {"jit": "off", "plan_cache_mode": "force_generic_plan" if reuse_plan else "auto"}
-
-
-_SETS = (
-    "set_config('jit', %(jit)s, true)",
-    "set_config('plan_cache_mode', %(plan_cache_mode)s, true)",
-)
 
 
 def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
@@ -200,7 +194,7 @@ def store_with_latest_rules(
     settings = engine_settings(reuse_plan=True)
     raw = session.connection().connection.driver_connection
     with raw.pipeline():
-        raw.execute(f"SELECT {', '.join(_SETS)}", settings)
+        raw.execute(_pyformat(f"SELECT {', '.join(setting_calls(settings))}"), settings)
         cursor = raw.execute(
             _pyformat(store_sql(measured, scope, guard=stamp_is("rules_stamp"))),
             {**params, "rule_ids": rule_ids, "actor": actor, "rules_stamp": stamp},

@@ -7,7 +7,6 @@ table is temporary (``ON COMMIT DROP``) and dropped again when the import ends.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..actors import Actor
 from ..errors import StaleVersion
 from ..io.rows import Rows
+from .works import history_value
 
 STAGE = "kip_import_stage"
 # The staged columns, as the works table names them, in COPY order.
@@ -111,7 +111,7 @@ def stage_rows(session: Session, rows: Rows, srid: int, which: np.ndarray) -> No
             ) ON COMMIT DROP"""
         )
     )
-    hexes = _ewkb(rows.columns["geom"][which], srid)
+    geometries = _ewkb(rows.columns["geom"][which], srid)
     cols = {name: _pick(values, which) for name, values in rows.columns.items()}
     data = [
         (which + 1).tolist(),
@@ -132,7 +132,7 @@ def stage_rows(session: Session, rows: Rows, srid: int, which: np.ndarray) -> No
         cols["contact_phone"],
         cols["budget"],
         cols["tags"],
-        hexes,
+        geometries,
     ]
     cursor = conn.connection.dbapi_connection.cursor()
     with cursor.copy(
@@ -338,8 +338,8 @@ def insert_new(
         f"COPY works (id, organisation_id, {', '.join(names)}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
         copy.set_types(["bigint", "bigint", *(COPY_TYPES[c] for c in names)])
-        for work_id, *record, hexed in zip(ids, *data, _ewkb(geoms, srid), strict=True):
-            copy.write_row((work_id, organisation_id, *record, hexed))
+        for work_id, *record, geometry in zip(ids, *data, _ewkb(geoms, srid), strict=True):
+            copy.write_row((work_id, organisation_id, *record, geometry))
 
     wkts = shapely.to_wkt(geoms, rounding_precision=-1)
     changes = _created_changes(cols, wkts)
@@ -369,7 +369,7 @@ def _created_changes(cols: dict[str, list[Any]], wkts: np.ndarray) -> list[str]:
                 fragment = (
                     ""
                     if value is None or value == "" or value == []
-                    else f',"{name}":[null,{dumps(_plain(value))}]'
+                    else f',"{name}":[null,{dumps(history_value(value))}]'
                 )
                 if len(cache) < 10_000:  # repeated values only; not every title
                     cache[key] = fragment
@@ -377,15 +377,6 @@ def _created_changes(cols: dict[str, list[Any]], wkts: np.ndarray) -> list[str]:
         fragments.append(column)
     fragments.append([f',"geom":[null,{dumps(w)}]' for w in wkts.tolist()])
     return ["{" + "".join(parts)[1:] + "}" for parts in zip(*fragments, strict=True)]
-
-
-def _plain(value: Any) -> Any:
-    """A value as the history's JSON holds it (dates ISO, amounts as text)."""
-    if isinstance(value, bool | int | str | list):
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def apply_staged(

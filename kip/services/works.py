@@ -108,7 +108,7 @@ def _values(data: WorkData) -> dict[str, Any]:
     return values
 
 
-def _plain(value: Any) -> Any:
+def history_value(value: Any) -> Any:
     """A value as it goes into the history (JSON)."""
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -119,7 +119,7 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "value"):  # enums
         return value.value
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [history_value(v) for v in value]
     if hasattr(value, "desc") or isinstance(value, BaseGeometry):  # geometries
         shape = value if isinstance(value, BaseGeometry) else geo.from_db(value)
         return shape.wkt
@@ -157,7 +157,7 @@ def create_work(session: Session, actor: Actor, organisation_id: int, data: Work
         actor,
         work,
         WorkChangeAction.CREATE,
-        {k: [None, _plain(v)] for k, v in values.items() if v not in (None, "", [])},
+        {k: [None, history_value(v)] for k, v in values.items() if v not in (None, "", [])},
     )
     session.flush()
     on_work_saved(session, actor.label, work)
@@ -198,7 +198,7 @@ def update_work(
         old = getattr(work, attribute)
         if _same(old, new):
             continue
-        changes[attribute] = [_plain(old), _plain(new)]
+        changes[attribute] = [history_value(old), history_value(new)]
         setattr(work, attribute, new)
     if not changes:
         return work
