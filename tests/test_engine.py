@@ -325,3 +325,49 @@ def test_checking_a_draft_saves_nothing_and_matches_what_saving_finds(make_work,
         assert stored[f.kind].distance_m == f.distance_m
         assert stored[f.kind].overlap_days == f.overlap_days
         assert stored[f.kind].shared_length_m == f.shared_length_m
+
+
+def test_many_pairs_written_in_parts_resolve_and_come_back_as_in_one_statement(
+    make_work, session
+) -> None:
+    # Store every pair the way a large recompute does: in parts (of two), the next part
+    # measured while one is written; resolving and reopening as for a single save.
+    from unittest.mock import patch
+
+    from kip.engine import store as engine_store
+
+    a = make_work(geometry=line(0))
+    for dy in (10, 20, 30):
+        make_work(geometry=line(0, dy=dy))
+    stored = {(c.rule_id, c.work_a_id, c.work_b_id): c.id for c in clashes(session)}
+    session.execute(text("DELETE FROM clashes"))
+
+    with patch.object(engine, "PARAMETERS_MAX", 0), patch.object(engine_store, "PART", 2):
+        first = engine.recompute_all(session, in_memory=True)
+        assert (first.found, first.new, first.changed) == (len(stored), len(stored), 0)
+        mine = [c for c in clashes(session) if a.id in (c.work_a_id, c.work_b_id)]
+        session.execute(
+            text(
+                "UPDATE works SET start_date = '2031-01-01', end_date = '2031-01-31' WHERE id = :id"
+            ),
+            {"id": a.id},
+        )
+        gone = engine.recompute_all(session, in_memory=True)
+        assert (gone.resolved, gone.new, gone.changed) == (len(mine), 0, 0)
+        session.execute(
+            text(
+                "UPDATE works SET start_date = '2027-04-01', end_date = '2027-04-30' WHERE id = :id"
+            ),
+            {"id": a.id},
+        )
+        back = engine.recompute_all(session)
+        assert (back.reopened, back.new, back.resolved) == (len(mine), 0, 0)
+
+    session.expire_all()
+    for clash in mine:
+        again = session.get(Clash, clash.id)
+        assert again.status is ClashStatus.OPEN and again.overlap_days == 30
+        events = session.execute(
+            select(ClashEvent.action).where(ClashEvent.clash_id == clash.id).order_by(ClashEvent.id)
+        ).scalars()
+        assert list(events) == ["resolved", "reopened"]

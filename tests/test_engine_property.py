@@ -9,8 +9,10 @@ and PostGIS alike; the edges of the rules are then tested for real, not within a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import combinations
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kip import engine, geo
 from kip.db import bound_srid
+from kip.engine import store as engine_store
 from kip.models import Clash, ClashStatus, DigBan
 from kip.services.works import WorkData, create_work, delete_work
 
@@ -201,21 +204,77 @@ def _check(session: Session, actor, ws: list[dict], bs: list[dict]) -> None:
     assert drafted == mine, "checking a draft"
 
     # (b) a set of works, from scratch: two halves, set-based - the ids as an array, as a
-    # temporary table, and paired in memory (what a bulk import of a large file uses).
+    # temporary table, and paired in memory (what a bulk import of a large file uses);
+    # each with the measured pairs stored in one statement, and in parts of three.
     ids = [x["id"] for x in ws]
-    for method in ("array", "table", "memory"):
-        session.execute(text("DELETE FROM clashes"))
-        engine.recompute_works(session, ids[::2], method=method)
-        engine.recompute_works(session, ids[1::2], method=method)
-        assert stored_open(session) == expected, f"recomputing a set of works ({method})"
+    for parts in (False, True):
+        with in_parts(parts):
+            for method in ("array", "table", "memory"):
+                session.execute(text("DELETE FROM clashes"))
+                engine.recompute_works(session, ids[::2], method=method)
+                engine.recompute_works(session, ids[1::2], method=method)
+                assert stored_open(session) == expected, f"a set of works ({method}, {parts})"
 
-    # (c) everything, with the SQL join and with the in-memory pair finder.
-    session.execute(text("DELETE FROM clashes"))
-    engine.recompute_all(session)
-    assert stored_open(session) == expected, "full recompute (SQL)"
-    session.execute(text("DELETE FROM clashes"))
-    engine.recompute_all(session, in_memory=True)
-    assert stored_open(session) == expected, "full recompute (in memory)"
+            # (c) everything, with the SQL join and with the in-memory pair finder.
+            session.execute(text("DELETE FROM clashes"))
+            engine.recompute_all(session)
+            assert stored_open(session) == expected, f"full recompute (SQL, {parts})"
+            session.execute(text("DELETE FROM clashes"))
+            engine.recompute_all(session, in_memory=True)
+            assert stored_open(session) == expected, f"full recompute (in memory, {parts})"
+    assert stored_measures(session) == measures(ws, bs, expected), "the measures"
+
+    # Every path measures a pair alike: once stored, none of them finds anything to write.
+    again = []
+    for parts in (False, True):
+        with in_parts(parts):
+            again += [engine.recompute_all(session), engine.recompute_all(session, in_memory=True)]
+            again += [
+                engine.recompute_works(session, ids, method=m) for m in ("array", "table", "memory")
+            ]
+    again += [engine.recompute_works(session, [i]) for i in ids]
+    assert [(o.new, o.changed, o.resolved, o.reopened) for o in again] == [(0, 0, 0, 0)] * len(
+        again
+    ), "measured again by another path"
+
+
+@contextmanager
+def in_parts(parts: bool):
+    """With ``parts``, the engine stores even a few pairs the way it stores many: in parts
+    (here of three pairs), the next part measured while one is written."""
+    if not parts:
+        yield
+        return
+    with patch.object(engine, "PARAMETERS_MAX", 0), patch.object(engine_store, "PART", 3):
+        yield
+
+
+def measures(ws: list[dict], bs: list[dict], keys: set[tuple]) -> dict[tuple, tuple]:
+    """Distance (mm), days shared and days between, straight from the geometries and dates."""
+    works_by_id = {w["id"]: w for w in ws}
+    bans_by_id = {b["id"]: b for b in bs}
+    out = {}
+    for key in keys:
+        a = works_by_id[key[1]]
+        b = works_by_id[key[2]] if key[2] is not None else bans_by_id[key[3]]
+        shared = (min(a["end"], b["end"]) - max(a["start"], b["start"])).days + 1
+        out[key] = (round(a["geometry"].distance(b["geometry"]), 3), max(0, shared), gap_days(a, b))
+    return out
+
+
+def stored_measures(session: Session) -> dict[tuple, tuple]:
+    rows = session.execute(
+        select(
+            Clash.rule_id,
+            Clash.work_a_id,
+            Clash.work_b_id,
+            Clash.dig_ban_id,
+            Clash.distance_m,
+            Clash.overlap_days,
+            Clash.gap_days,
+        ).where(Clash.status != ClashStatus.RESOLVED)
+    ).all()
+    return {tuple(r[:4]): tuple(r[4:]) for r in rows}
 
 
 def test_the_box_search_on_two_threads_finds_what_one_thread_finds(monkeypatch) -> None:

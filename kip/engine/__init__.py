@@ -7,9 +7,10 @@ One question at three sizes, with one answer (see ``DESIGN.md``, "what a pair is
 * :func:`recompute_all` - everything (``kip clashes recompute``);
 * :func:`check_draft` - a work that is not saved: the clashes it would have, nothing written.
 
-Dig bans have :func:`recompute_dig_bans`. All of them run the same SQL (:mod:`.pairs`) and
-write through the same statement (:mod:`.store`); :mod:`.inmemory` is an optional faster
-pair finder for the full recompute, proven to give the same pairs. Nothing here commits.
+Dig bans have :func:`recompute_dig_bans`. All of them find their pairs with the same SQL
+(:mod:`.pairs`), measure them with the same function (:mod:`.measure`) and write through
+the same statement (:mod:`.store`); :mod:`.inmemory` is a faster pair finder for a whole
+town or a large part of it, proven to give the same pairs. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..db import bound_srid
 from ..models import Clash, Work
-from .pairs import Draft, Scope, measured_sql, pairs_from_table, pairs_sql, scope_parameters
-from .rules import Rule, latest_rules, load_rules
-from .store import Outcome, engine_settings, no_jit, small_scope, store_with_latest_rules
+from .measure import Candidates, candidates_sql, found_parameters, measure
+from .pairs import Draft, Scope, pairs_sql, scope_parameters
+from .rules import Rule, apply_settings, latest_rules, load_rules, setting_calls, stamp_is
+from .store import Outcome, engine_settings, no_jit, pyformat, small_scope, store_many
 from .store import store as _store
 
 __all__ = [
@@ -68,31 +70,63 @@ class Found:
 
 
 def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -> Outcome:
+    """Find the pairs of ``scope`` in SQL, measure them, store them."""
+    rules, candidates = _candidates(session, scope, rules)
+    return _measure_and_store(session, scope, actor, rules, candidates)
+
+
+def _candidates(
+    session: Session, scope: Scope, rules: list[Rule] | None
+) -> tuple[list[Rule], Candidates]:
+    """The candidate pairs of ``scope`` (and the rules they are of), the engine's settings
+    applied to the transaction on the way.
+
+    A save of a few works tries the rules last read first: the settings, the rules'
+    stamp and the pair query go in one round trip (psycopg's pipeline mode); only when
+    the stamp says the rules have changed are they read again and the pairs asked again.
+    """
+    session.flush()  # the statements go past the ORM: let them see what it holds
+    settings = engine_settings(reuse_plan=small_scope(scope))
+    raw = session.connection().connection.driver_connection
     if rules is None and small_scope(scope):
-        # A save: try the rules last read, the statement guarded by their stamp.
         latest = latest_rules(session)
         if latest is not None:
             stamp, known = latest
             pairs, params = pairs_sql(known, scope)
-            outcome = store_with_latest_rules(
-                session, measured_sql(pairs), params, scope, [r.id for r in known], actor, stamp
-            )
-            if outcome is not None:
-                _expire_clashes(session)
-                return outcome
-    configured = rules is None  # the engine's settings travel with the rules' query
+            with raw.pipeline():
+                check = raw.execute(
+                    pyformat(f"SELECT {', '.join(setting_calls(settings))}, {stamp_is('stamp')}"),
+                    {**settings, "stamp": stamp},
+                )
+                cursor = raw.cursor(binary=True)
+                cursor.execute(pyformat(candidates_sql(pairs)), params)
+            fresh = check.fetchone()[-1]
+            rows = cursor.fetchall()
+            cursor.close()
+            if fresh:
+                return known, Candidates.from_rows(rows)
     if rules is None:
-        rules = load_rules(session, settings=engine_settings(reuse_plan=small_scope(scope)))
+        rules = load_rules(session, settings=settings)
+    else:
+        apply_settings(session, settings)
     pairs, params = pairs_sql(rules, scope)
-    outcome = _store(
-        session,
-        measured_sql(pairs),
-        params,
-        scope,
-        [r.id for r in rules],
-        actor,
-        configured=configured,
-    )
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(pyformat(candidates_sql(pairs)), params)
+        rows = cursor.fetchall()
+    return rules, Candidates.from_rows(rows)
+
+
+def _measure_and_store(
+    session: Session, scope: Scope, actor: str, rules: list[Rule], candidates: Candidates
+) -> Outcome:
+    if len(candidates) > PARAMETERS_MAX:
+        outcome = store_many(
+            session, candidates, rules, scope, scope_parameters(scope), actor, bound_srid()
+        )
+    else:
+        found, params = found_parameters(measure(candidates, rules), rules, bound_srid())
+        params.update(scope_parameters(scope))
+        outcome = _store(session, found, params, scope, [r.id for r in rules], actor)
     if scope.everything:
         session.execute(text("ANALYZE clashes"))  # many rows changed: fresh statistics
     _expire_clashes(session)
@@ -101,19 +135,18 @@ def _run(session: Session, scope: Scope, actor: str, rules: list[Rule] | None) -
 
 def _run_in_memory(session: Session, scope: Scope, actor: str, rules: list[Rule]) -> Outcome:
     """:func:`_run` with the pairs found in memory (all of them, or those of the scope's
-    works); measuring and writing are the same statement."""
-    from .inmemory import load_pairs_table
+    works); measuring and writing are the same."""
+    from .inmemory import find_candidates
 
-    table = load_pairs_table(session, rules, None if scope.everything else scope.work_ids)
-    pairs, params = pairs_from_table(rules, table)
-    params.update(scope_parameters(scope))
-    outcome = _store(session, measured_sql(pairs), params, scope, [r.id for r in rules], actor)
-    if scope.everything:
-        session.execute(text("ANALYZE clashes"))  # many rows changed: fresh statistics
-    _expire_clashes(session)
-    return outcome
+    session.flush()
+    no_jit(session)
+    candidates = find_candidates(session, rules, None if scope.everything else scope.work_ids)
+    return _measure_and_store(session, scope, actor, rules, candidates)
 
 
+# Up to this many pairs go to the storing statement as parameters (one round trip); more
+# are written in parts (:func:`.store.store_many`).
+PARAMETERS_MAX = 500
 # A scope of this many works goes to the statements as a temporary table, not an array.
 SCOPE_TABLE_MIN = 200
 # A scope of at least this share of the town is paired in memory (reading the whole town
@@ -193,29 +226,39 @@ def recompute_all(
 
 
 def find(session: Session, scope: Scope, rules: list[Rule] | None = None) -> list[Found]:
-    """The measured pairs of ``scope``, without writing anything."""
-    rules = load_rules(session) if rules is None else rules
-    pairs, params = pairs_sql(rules, scope)
-    sql = f"SELECT * FROM ({measured_sql(pairs)}) f ORDER BY score DESC, rule_id, work_a_id"
-    no_jit(session)
-    found = []
-    for row in session.execute(text(sql), params).mappings():
-        geom = row["geom"]
-        found.append(
-            Found(
-                rule_id=row["rule_id"],
-                kind=row["kind"],
-                work_a_id=row["work_a_id"],
-                work_b_id=row["work_b_id"],
-                dig_ban_id=row["dig_ban_id"],
-                distance_m=row["distance_m"],
-                overlap_days=row["overlap_days"],
-                gap_days=row["gap_days"],
-                shared_length_m=row["shared_length_m"],
-                geometry=_shape(geom),
-                score=row["score"],
-            )
+    """The measured pairs of ``scope``, best first, without writing anything."""
+    rules, candidates = _candidates(session, scope, rules)
+    m = measure(candidates, rules)
+    kinds = {r.id: r.kind.value for r in rules}
+    found = [
+        Found(
+            rule_id=rule_id,
+            kind=kinds[rule_id],
+            work_a_id=a,
+            work_b_id=b or None,
+            dig_ban_id=v or None,
+            distance_m=distance,
+            overlap_days=overlap,
+            gap_days=gap,
+            shared_length_m=shared,
+            geometry=geometry,
+            score=score,
         )
+        for rule_id, a, b, v, distance, overlap, gap, shared, score, geometry in zip(
+            m.rule_id.tolist(),
+            m.work_a_id.tolist(),
+            m.work_b_id.tolist(),
+            m.dig_ban_id.tolist(),
+            m.distance_m.tolist(),
+            m.overlap_days.tolist(),
+            m.gap_days.tolist(),
+            m.shared_length_m.tolist(),
+            m.score.tolist(),
+            m.geom.tolist(),
+            strict=True,
+        )
+    ]
+    found.sort(key=lambda f: (-f.score, f.rule_id, f.work_a_id, f.work_b_id or 0))
     return found
 
 
@@ -227,16 +270,6 @@ def check_draft(session: Session, draft: Draft) -> list[Found]:
 def on_work_saved(session: Session, actor_label: str, work: Work) -> Outcome:
     """Saving one work computes its clashes in the same transaction (create, update, delete)."""
     return recompute_works(session, [work.id], actor=actor_label)
-
-
-def _shape(value) -> BaseGeometry | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # hex EWKB, as psycopg returns an untyped geometry
-        import shapely
-
-        return shapely.from_wkb(bytes.fromhex(value))
-    return to_shape(value)
 
 
 def _expire_clashes(session: Session) -> None:

@@ -11,14 +11,14 @@ distance lies within :data:`EDGE_BAND` of the limit are therefore decided by Pos
 ``ST_DWithin``, so this path answers exactly as the SQL path does (the property test in
 ``tests/test_engine_property.py`` holds both to a brute-force reference).
 
-The pairs go to a temporary table by binary ``COPY``; measuring and writing them is the
-same statement as for the other sizes.
+The pairs are measured (:mod:`.measure`) and written as those of every other path are.
 """
 
 from __future__ import annotations
 
 import struct
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -26,13 +26,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..models import ExcavationMode
+from .measure import EPOCH_SQL, IMPACT_CODES, Candidates, impact_code_sql
 from .pairs import SCOPE_TABLE
 from .rules import Rule
 
 EDGE_BAND = 1e-6  # metres
-TABLE = "engine_pairs"
-_EPOCH = "DATE '2000-01-01'"
-_IMPACTS = {"none": 0, "lane": 1, "closure": 2}
+_IMPACTS = IMPACT_CODES
 # From this many boxes on, the tree is searched on two threads.
 THREADED_QUERY_MIN = 50_000
 
@@ -45,14 +44,10 @@ class Town:
         raw = session.connection().connection.driver_connection
         with raw.cursor(binary=True) as cur:
             cur.execute(
-                "SELECT id, ST_AsBinary(geom), start_date - "
-                + _EPOCH
-                + ", end_date - "
-                + _EPOCH
-                + ", discipline_code, phase_code, excavation,"
-                " CAST(CASE traffic_impact WHEN 'lane' THEN 1 WHEN 'closure' THEN 2 ELSE 0 END"
-                " AS smallint) FROM works WHERE deleted_at IS NULL AND phase_code = ANY(%s)"
-                " ORDER BY id",
+                f"SELECT id, ST_AsBinary(geom), start_date - {EPOCH_SQL},"
+                f" end_date - {EPOCH_SQL}, discipline_code, phase_code, excavation,"
+                f" {impact_code_sql('traffic_impact')} FROM works"
+                " WHERE deleted_at IS NULL AND phase_code = ANY(%s) ORDER BY id",
                 [sorted(phases)],
             )
             rows = cur.fetchall()
@@ -114,21 +109,18 @@ def _excavation_ok(rule: Rule, town: Town, i: np.ndarray, j: np.ndarray) -> np.n
     return True
 
 
-def _within(ga, gb, d: float) -> tuple[np.ndarray, np.ndarray]:
-    """(surely within, on the edge: ask PostGIS)."""
+def _within(ga, gb, d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(surely within, on the edge: ask PostGIS, the distances)."""
     dist = shapely.distance(ga, gb)
-    return dist <= d - EDGE_BAND, np.abs(dist - d) <= EDGE_BAND
+    return dist <= d - EDGE_BAND, np.abs(dist - d) <= EDGE_BAND, dist
 
 
-def _work_pairs(
-    town: Town, rule: Rule, in_scope: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs of ``rule``; with ``in_scope`` (a mask over the town), only the pairs
-    with at least one side in scope. Each pair once, its lower id first."""
+def _work_pairs(town: Town, rule: Rule, in_scope: np.ndarray | None) -> _Found:
+    """The pairs of ``rule`` as town indices; with ``in_scope`` (a mask over the town),
+    only the pairs with at least one side in scope. Each pair once, its lower id first."""
     idx = town.eligible(rule)
-    empty = np.empty(0, dtype=np.int64)
     if len(idx) < 2:
-        return empty, empty, np.empty((2, 0), dtype=np.int64)
+        return _Found.empty()
     d, g = rule.max_distance_m, rule.max_gap_days
     tree = shapely.STRtree(town.geoms[idx])
     ids = town.ids
@@ -146,48 +138,67 @@ def _work_pairs(
     keep = (town.start[j] - town.end[i] <= g) & (town.start[i] - town.end[j] <= g)
     keep &= _excavation_ok(rule, town, i, j)
     keep &= _impact_ok(rule, town.impact[i], town.impact[j])
-    i, j = i[keep], j[keep]
-    sure, edge = _within(town.geoms[i], town.geoms[j], d)
-    lo, hi = np.minimum(ids[i], ids[j]), np.maximum(ids[i], ids[j])
-    return lo[sure], hi[sure], np.stack([lo[edge], hi[edge]])
+    # The town is in id order: the lower index is the lower id.
+    i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    sure, edge, dist = _within(town.geoms[i], town.geoms[j], d)
+    return _Found(i, j, dist, sure, edge)
 
 
-def _ban_pairs(session: Session, town: Town, rule: Rule, in_scope: np.ndarray | None):
-    rows = session.execute(
-        text(
-            "SELECT id, ST_AsBinary(geom), start_date - "
-            + _EPOCH
-            + ", end_date - "
-            + _EPOCH
-            + " FROM dig_bans ORDER BY id"
-        )
-    ).all()
+@dataclass(frozen=True)
+class _Found:
+    """Pairs as indices (into the town, and into the town or the dig bans), their
+    distances, which are surely within the limit and which are on its edge."""
+
+    i: np.ndarray
+    j: np.ndarray
+    dist: np.ndarray
+    sure: np.ndarray
+    edge: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Found:
+        e = np.empty(0, dtype=np.int64)
+        return cls(e, e, np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=bool))
+
+
+class _Bans:
+    """The dig bans, as the in-memory path needs them."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.execute(
+            text(
+                f"SELECT id, ST_AsBinary(geom), start_date - {EPOCH_SQL},"
+                f" end_date - {EPOCH_SQL} FROM dig_bans ORDER BY id"
+            )
+        ).all()
+        self.ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        self.geoms = shapely.from_wkb(np.asarray([r[1] for r in rows], dtype=object))
+        self.start = np.asarray([r[2] for r in rows], dtype=np.int64)
+        self.end = np.asarray([r[3] for r in rows], dtype=np.int64)
+
+
+def _ban_pairs(town: Town, bans: _Bans, rule: Rule, in_scope: np.ndarray | None) -> _Found:
     idx = town.eligible(rule)
     if in_scope is not None:
         idx = idx[in_scope[idx]]
-    empty = np.empty(0, dtype=np.int64)
-    if not rows or not len(idx):
-        return empty, empty, np.empty((2, 0), dtype=np.int64)
-    ban_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-    bans = shapely.from_wkb(np.asarray([r[1] for r in rows], dtype=object))
-    bstart = np.asarray([r[2] for r in rows], dtype=np.int64)
-    bend = np.asarray([r[3] for r in rows], dtype=np.int64)
+    if not len(bans.ids) or not len(idx):
+        return _Found.empty()
     d, g = rule.max_distance_m, rule.max_gap_days
-    tree = shapely.STRtree(bans)
+    tree = shapely.STRtree(bans.geoms)
     left, right = tree.query(_grown(town.bounds[idx], d))
     i, v = idx[left], right
-    keep = (bstart[v] - town.end[i] <= g) & (town.start[i] - bend[v] <= g)
+    keep = (bans.start[v] - town.end[i] <= g) & (town.start[i] - bans.end[v] <= g)
     if rule.excavation is not ExcavationMode.ANY:
         keep &= town.excavation[i]
     keep &= _impact_ok(rule, town.impact[i])
     i, v = i[keep], v[keep]
-    sure, edge = _within(town.geoms[i], bans[v], d)
-    return town.ids[i[sure]], ban_ids[v[sure]], np.stack([town.ids[i[edge]], ban_ids[v[edge]]])
+    sure, edge, dist = _within(town.geoms[i], bans.geoms[v], d)
+    return _Found(i, v, dist, sure, edge)
 
 
-def _edge_decided(session: Session, rule: Rule, pairs: np.ndarray) -> np.ndarray:
-    """Which of the on-the-edge pairs PostGIS counts as within the limit."""
-    if not pairs.shape[1]:
+def _edge_decided(session: Session, rule: Rule, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which of the on-the-edge pairs (ids ``a``, ``b``) PostGIS counts as within the limit."""
+    if not len(a):
         return np.zeros(0, dtype=bool)
     other = "dig_bans" if rule.against_dig_bans else "works"
     rows = session.execute(
@@ -196,9 +207,75 @@ def _edge_decided(session: Session, rule: Rule, pairs: np.ndarray) -> np.ndarray
             f" CAST(:b AS bigint[])) WITH ORDINALITY AS t(a, b, n)"
             f" JOIN works a ON a.id = t.a JOIN {other} b ON b.id = t.b ORDER BY t.n"
         ),
-        {"d": rule.max_distance_m, "a": pairs[0].tolist(), "b": pairs[1].tolist()},
+        {"d": rule.max_distance_m, "a": a.tolist(), "b": b.tolist()},
     ).scalars()
-    return np.fromiter(rows, dtype=bool, count=pairs.shape[1])
+    return np.fromiter(rows, dtype=bool, count=len(a))
+
+
+def find_candidates(
+    session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
+) -> Candidates:
+    """Every pair of every rule, ready to measure; with ``scope_ids``, only the pairs in
+    which one of those works takes part."""
+    phases = set().union(*(r.phases for r in rules)) if rules else set()
+    town = Town(session, phases)
+    in_scope = None if scope_ids is None else np.isin(town.ids, np.asarray(scope_ids))
+    bans = _Bans(session) if any(r.against_dig_bans for r in rules) else None
+    parts = []
+    for rule in rules:
+        if rule.against_dig_bans:
+            found = _ban_pairs(town, bans, rule, in_scope)
+            other_ids = bans.ids
+        else:
+            found = _work_pairs(town, rule, in_scope)
+            other_ids = town.ids
+        take = found.sure
+        if found.edge.any():
+            edge = np.flatnonzero(found.edge)
+            ok = _edge_decided(session, rule, town.ids[found.i[edge]], other_ids[found.j[edge]])
+            take = take.copy()
+            take[edge[ok]] = True
+        i, j = found.i[take], found.j[take]
+        parts.append(_candidates(town, bans, rule, i, j, found.dist[take]))
+    return Candidates.concat(parts)
+
+
+def _candidates(
+    town: Town, bans: _Bans | None, rule: Rule, i: np.ndarray, j: np.ndarray, dist: np.ndarray
+) -> Candidates:
+    none = np.zeros(len(i), dtype=np.int64)
+    if rule.against_dig_bans:
+        assert bans is not None
+        return Candidates(
+            rule_id=np.full(len(i), rule.id, dtype=np.int64),
+            work_a_id=town.ids[i],
+            work_b_id=none,
+            dig_ban_id=bans.ids[j],
+            ga=town.geoms[i],
+            gb=bans.geoms[j],
+            sa=town.start[i],
+            ea=town.end[i],
+            sb=bans.start[j],
+            eb=bans.end[j],
+            ia=town.impact[i],
+            ib=np.zeros(len(i), dtype=np.int8),
+            distance=dist,
+        )
+    return Candidates(
+        rule_id=np.full(len(i), rule.id, dtype=np.int64),
+        work_a_id=town.ids[i],
+        work_b_id=town.ids[j],
+        dig_ban_id=none,
+        ga=town.geoms[i],
+        gb=town.geoms[j],
+        sa=town.start[i],
+        ea=town.end[i],
+        sb=town.start[j],
+        eb=town.end[j],
+        ia=town.impact[i],
+        ib=town.impact[j],
+        distance=dist,
+    )
 
 
 def find_pairs(
@@ -206,31 +283,8 @@ def find_pairs(
 ) -> np.ndarray:
     """Every pair of every rule, as rows (rule_id, work_a_id, work_b_id or 0, dig_ban_id or 0);
     with ``scope_ids``, only the pairs in which one of those works takes part."""
-    phases = set().union(*(r.phases for r in rules)) if rules else set()
-    town = Town(session, phases)
-    in_scope = None if scope_ids is None else np.isin(town.ids, np.asarray(scope_ids))
-    chunks = []
-    for rule in rules:
-        if rule.against_dig_bans:
-            a, v, edge = _ban_pairs(session, town, rule, in_scope)
-            b = np.zeros_like(a)
-        else:
-            a, b, edge = _work_pairs(town, rule, in_scope)
-            v = np.zeros_like(a)
-        if edge.shape[1]:
-            ok = _edge_decided(session, rule, edge)
-            a = np.concatenate([a, edge[0][ok]])
-            other = edge[1][ok]
-            if rule.against_dig_bans:
-                v = np.concatenate([v, other])
-                b = np.zeros_like(a)
-            else:
-                b = np.concatenate([b, other])
-                v = np.zeros_like(a)
-        chunks.append(np.column_stack([np.full(len(a), rule.id, dtype=np.int64), a, b, v]))
-    if not chunks:
-        return np.empty((0, 4), dtype=np.int64)
-    return np.concatenate(chunks).astype(np.int64)
+    c = find_candidates(session, rules, scope_ids)
+    return np.column_stack([c.rule_id, c.work_a_id, c.work_b_id, c.dig_ban_id]).astype(np.int64)
 
 
 def _copy_bigints(session: Session, table: str, columns: np.ndarray) -> None:
@@ -252,19 +306,6 @@ def _copy_bigints(session: Session, table: str, columns: np.ndarray) -> None:
     session.execute(text(f"ANALYZE {table}"))
 
 
-def copy_pairs(session: Session, pairs: np.ndarray) -> str:
-    """Put ``pairs`` into a temporary table by binary COPY; return the table's name."""
-    session.execute(
-        text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (rule_id bigint, work_a_id bigint,"
-            " work_b_id bigint, dig_ban_id bigint) ON COMMIT DROP"
-        )
-    )
-    session.execute(text(f"TRUNCATE {TABLE}"))
-    _copy_bigints(session, TABLE, pairs)
-    return TABLE
-
-
 def copy_scope(session: Session, ids: tuple[int, ...]) -> None:
     """The works of a large scope, as a temporary table (:data:`pairs.SCOPE_TABLE`): the
     pair and clash statements join it instead of searching a long array row by row."""
@@ -275,11 +316,3 @@ def copy_scope(session: Session, ids: tuple[int, ...]) -> None:
     )
     session.execute(text(f"TRUNCATE {SCOPE_TABLE}"))
     _copy_bigints(session, SCOPE_TABLE, np.asarray(ids, dtype=np.int64).reshape(-1, 1))
-
-
-def load_pairs_table(
-    session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
-) -> str:
-    """Find every pair in memory (or those of the works ``scope_ids``) and hand them to
-    the database as a table."""
-    return copy_pairs(session, find_pairs(session, rules, scope_ids))

@@ -1,17 +1,17 @@
-"""Finding the pairs, and measuring them: one SQL text for every size of the question.
+"""Finding the pairs in SQL: one text for every size of the question.
 
 :func:`pairs_sql` writes the candidate pairs of a :class:`Scope` (all works, some works,
 some dig bans, or a draft that is not saved) as one ``UNION ALL`` over the rules. Each row
 carries both sides' geometry, dates and traffic impact, oriented so that the work with the
-lower id is side ``a`` (a pair is unordered). :func:`measured_sql` wraps any such source -
-also the pairs the in-memory path found - and measures them the same way: distance, days of
-overlap or gap, the shared stretch, where they meet, and the score.
+lower id is side ``a`` (a pair is unordered). They are measured in :mod:`.measure`, as the
+pairs the in-memory finder gives are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -61,6 +61,17 @@ class Scope:
             return f"{column} IN (SELECT id FROM {SCOPE_TABLE})"
         return f"{column} = ANY(:scope_works)"
 
+    @property
+    def shape(self) -> tuple[bool, bool, bool, bool, bool]:
+        """What the pair SQL of this scope depends on (not the ids themselves)."""
+        return (
+            self.everything,
+            bool(self.work_ids),
+            bool(self.dig_ban_ids),
+            self.draft is not None,
+            self.via_table,
+        )
+
     @classmethod
     def all(cls) -> Scope:
         return cls(everything=True)
@@ -85,6 +96,18 @@ _DRAFT_SOURCE = (
     " CAST(:draft_discipline AS varchar) AS discipline_code,"
     " CAST(:draft_phase AS varchar) AS phase_code, CAST(:draft_excavation AS boolean)"
     " AS excavation, CAST(:draft_impact AS varchar) AS traffic_impact)"
+)
+
+
+# Stands for "a draft" where only the shape of a scope counts.
+_SHAPE_DRAFT = Draft(
+    geometry=shapely.Point(0, 0),
+    start_date=date(2000, 1, 1),
+    end_date=date(2000, 1, 1),
+    discipline="",
+    phase="",
+    excavation=False,
+    traffic_impact="none",
 )
 
 
@@ -123,8 +146,7 @@ def _work_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
         return f"CASE WHEN a.id < b.id THEN b.{col} ELSE a.{col} END"
 
     return (
-        f"SELECT CAST(:{p}_id AS bigint) AS rule_id, CAST(:{p}_kind AS varchar) AS kind,"
-        f" CAST(:{p}_d AS float8) AS d, CAST(:{p}_g AS integer) AS g,"
+        f"SELECT CAST(:{p}_id AS bigint) AS rule_id,"
         " least(a.id, b.id) AS work_a_id, greatest(a.id, b.id) AS work_b_id,"
         " CAST(NULL AS bigint) AS dig_ban_id,"
         f" {lo('geom')} AS ga, {hi('geom')} AS gb,"
@@ -150,8 +172,7 @@ def _ban_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
         where = scope.has_work("a.id")
     alive_a = "" if scope.draft is not None else "a.deleted_at IS NULL AND "
     return (
-        f"SELECT CAST(:{p}_id AS bigint) AS rule_id, CAST(:{p}_kind AS varchar) AS kind,"
-        f" CAST(:{p}_d AS float8) AS d, CAST(:{p}_g AS integer) AS g,"
+        f"SELECT CAST(:{p}_id AS bigint) AS rule_id,"
         " a.id AS work_a_id, CAST(NULL AS bigint) AS work_b_id, v.id AS dig_ban_id,"
         " a.geom AS ga, v.geom AS gb, a.start_date AS sa, a.end_date AS ea,"
         " v.start_date AS sb, v.end_date AS eb,"
@@ -164,18 +185,34 @@ def _ban_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
 
 def pairs_sql(rules: list[Rule], scope: Scope) -> tuple[str, dict]:
     """The candidate pairs of ``scope`` under ``rules``: SQL text and its parameters."""
-    parts, params = [], {}
+    params: dict = {}
+    for i, rule in enumerate(rules):
+        params.update(parameters(rule, f"r{i}"))
+    params.update(scope_parameters(scope))
+    return _pairs_text(tuple(rules), scope.shape), params
+
+
+@lru_cache(maxsize=64)
+def _pairs_text(rules: tuple[Rule, ...], shape: tuple) -> str:
+    """The text of :func:`pairs_sql`, kept per rules and scope shape (a save asks the
+    same every time)."""
+    everything, works, bans, draft, via_table = shape
+    scope = Scope(
+        everything=everything,
+        work_ids=(0,) if works else (),
+        dig_ban_ids=(0,) if bans else (),
+        draft=_SHAPE_DRAFT if draft else None,
+        via_table=via_table,
+    )
+    parts = []
     for i, rule in enumerate(rules):
         p = f"r{i}"
         sql = _ban_pairs(rule, p, scope) if rule.against_dig_bans else _work_pairs(rule, p, scope)
-        if sql is None:
-            continue
-        parts.append(sql)
-        params.update(parameters(rule, p))
-    params.update(scope_parameters(scope))
+        if sql is not None:
+            parts.append(sql)
     if not parts:
         parts.append(_EMPTY)
-    return " UNION ALL ".join(f"({s})" for s in parts), params
+    return " UNION ALL ".join(f"({s})" for s in parts)
 
 
 def scope_parameters(scope: Scope) -> dict:
@@ -198,90 +235,10 @@ def scope_parameters(scope: Scope) -> dict:
 
 
 _EMPTY = (
-    "SELECT CAST(NULL AS bigint) AS rule_id, CAST(NULL AS varchar) AS kind,"
-    " CAST(NULL AS float8) AS d, CAST(NULL AS integer) AS g,"
+    "SELECT CAST(NULL AS bigint) AS rule_id,"
     " CAST(NULL AS bigint) AS work_a_id, CAST(NULL AS bigint) AS work_b_id,"
     " CAST(NULL AS bigint) AS dig_ban_id, CAST(NULL AS geometry) AS ga,"
     " CAST(NULL AS geometry) AS gb, CAST(NULL AS date) AS sa, CAST(NULL AS date) AS ea,"
     " CAST(NULL AS date) AS sb, CAST(NULL AS date) AS eb, CAST(NULL AS varchar) AS ia,"
     " CAST(NULL AS varchar) AS ib WHERE FALSE"
 )
-
-
-def _reach(x: str) -> str:
-    """How far a shared part runs along the street: a line's length, an area's longest side."""
-    return (
-        f"CASE WHEN {x} IS NULL OR ST_IsEmpty({x}) THEN 0"
-        f" WHEN ST_Dimension({x}) = 1 THEN ST_Length({x})"
-        f" WHEN ST_Dimension({x}) = 2 THEN greatest(ST_XMax({x}) - ST_XMin({x}),"
-        f" ST_YMax({x}) - ST_YMin({x})) ELSE 0 END"
-    )
-
-
-_IMPACT = "CASE {0} WHEN 'closure' THEN 1.0 WHEN 'lane' THEN 0.5 ELSE 0.0 END"
-
-# The score (0-100) ranks what matters first: close in space (35), close or long together in
-# time (25), a long shared stretch (20), traffic impact (20).
-_SCORE = (
-    "round(CAST(100 * ("
-    " 0.35 * CASE WHEN m.d > 0 THEN 1 - m.distance_m / m.d ELSE 1 END"
-    " + 0.25 * CASE WHEN m.overlap_days > 0"
-    "   THEN 0.5 + 0.5 * least(1.0, m.overlap_days / 90.0)"
-    "   ELSE 0.5 * (1 - m.gap_days / (m.g + 1.0)) END"
-    " + 0.20 * least(1.0, m.shared_length_m / 100.0)"
-    f" + 0.20 * greatest({_IMPACT.format('m.ia')}, {_IMPACT.format('m.ib')})"
-    ") AS numeric), 2)"
-)
-
-
-def measured_sql(pairs: str) -> str:
-    """Measure the pairs of the SQL source ``pairs`` (columns as :func:`pairs_sql` gives).
-
-    The geometry functions run once per pair in a lateral subquery that ``OFFSET 0`` keeps
-    apart: without it PostgreSQL inlines the subquery and computes a clipped geometry again
-    for every place the shared length looks at it (up to eight times).
-    """
-    return (
-        "SELECT m.rule_id, m.kind, m.work_a_id, m.work_b_id, m.dig_ban_id, m.distance_m,"
-        " m.overlap_days, m.gap_days, m.shared_length_m, m.geom,"
-        f" CAST({_SCORE} AS float8) AS score"
-        " FROM (SELECT p.rule_id, p.kind, p.d, p.g, p.work_a_id, p.work_b_id, p.dig_ban_id,"
-        " p.ia, p.ib, CAST(round(CAST(x.dist AS numeric), 3) AS float8) AS distance_m,"
-        " x.overlap_days, x.gap_days,"
-        f" CAST(round(CAST(least({_reach('x.ca')}, {_reach('x.cb')}) AS numeric), 2)"
-        " AS float8) AS shared_length_m,"
-        " CASE WHEN x.dist = 0 THEN ST_Intersection(p.ga, p.gb)"
-        " ELSE ST_ShortestLine(p.ga, p.gb) END AS geom"
-        f" FROM ({pairs}) p CROSS JOIN LATERAL (SELECT ST_Distance(p.ga, p.gb) AS dist,"
-        " greatest(0, least(p.ea, p.eb) - greatest(p.sa, p.sb) + 1) AS overlap_days,"
-        " greatest(0, greatest(p.sa, p.sb) - least(p.ea, p.eb)) AS gap_days,"
-        " ST_ClipByBox2D(p.ga, ST_Expand(Box2D(p.gb), p.d)) AS ca,"
-        " ST_ClipByBox2D(p.gb, ST_Expand(Box2D(p.ga), p.d)) AS cb OFFSET 0) x) m"
-    )
-
-
-def pairs_from_table(rules: list[Rule], table: str) -> tuple[str, dict]:
-    """Pairs listed by id in ``table`` (rule_id, work_a_id, work_b_id, dig_ban_id; 0 for
-    none), as rows shaped like :func:`pairs_sql` gives: how the in-memory path hands over."""
-    params = {}
-    cases_kind, cases_d, cases_g = [], [], []
-    for i, rule in enumerate(rules):
-        p = f"r{i}"
-        params.update(parameters(rule, p))
-        cases_kind.append(f"WHEN CAST(:{p}_id AS bigint) THEN CAST(:{p}_kind AS varchar)")
-        cases_d.append(f"WHEN CAST(:{p}_id AS bigint) THEN CAST(:{p}_d AS float8)")
-        cases_g.append(f"WHEN CAST(:{p}_id AS bigint) THEN CAST(:{p}_g AS integer)")
-    sql = (
-        f"SELECT t.rule_id, CASE t.rule_id {' '.join(cases_kind)} END AS kind,"
-        f" CASE t.rule_id {' '.join(cases_d)} END AS d,"
-        f" CASE t.rule_id {' '.join(cases_g)} END AS g,"
-        " t.work_a_id, NULLIF(t.work_b_id, 0) AS work_b_id, NULLIF(t.dig_ban_id, 0) AS dig_ban_id,"
-        " a.geom AS ga, coalesce(b.geom, v.geom) AS gb, a.start_date AS sa, a.end_date AS ea,"
-        " coalesce(b.start_date, v.start_date) AS sb, coalesce(b.end_date, v.end_date) AS eb,"
-        " CAST(a.traffic_impact AS varchar) AS ia,"
-        " CAST(coalesce(b.traffic_impact, 'none') AS varchar) AS ib"
-        f" FROM {table} t JOIN works a ON a.id = t.work_a_id"
-        " LEFT JOIN works b ON b.id = NULLIF(t.work_b_id, 0)"
-        " LEFT JOIN dig_bans v ON v.id = NULLIF(t.dig_ban_id, 0)"
-    )
-    return sql, params

@@ -182,7 +182,6 @@ def pair_filter(rule: Rule, a: str, b: str | None, p: str) -> str:
 def parameters(rule: Rule, p: str) -> dict[str, object]:
     return {
         f"{p}_id": rule.id,
-        f"{p}_kind": rule.kind.value,
         f"{p}_d": rule.max_distance_m,
         f"{p}_g": rule.max_gap_days,
         f"{p}_phases": list(rule.phases),

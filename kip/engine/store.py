@@ -1,6 +1,7 @@
-"""Writing what the engine found: one set-based statement for every size.
+"""Writing what the engine found: set-based, the same statements for every size.
 
-Given the measured pairs of a scope, one statement
+Given the measured pairs of a scope, one statement (:func:`store`; for many pairs, the same
+in parts: :func:`store_many`)
 
 * resolves the clashes of that scope that were not found again (record kept, event written),
 * opens again the resolved clashes that were found again (event written),
@@ -14,13 +15,25 @@ survive every recompute.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .measure import (
+    KEYS_TABLE,
+    TABLES_SQL,
+    Candidates,
+    Measured,
+    copy_found,
+    copy_keys,
+    found_table,
+    measure,
+    part_of,
+)
 from .pairs import Scope
-from .rules import apply_settings, setting_calls, stamp_is
+from .rules import Rule, apply_settings
 
 # The identity of a clash, as an equality a hash join can use (ids are positive).
 _SAME_KEY = (
@@ -83,45 +96,58 @@ def small_scope(scope: Scope) -> bool:
 
 def store(
     session: Session,
-    measured: str,
+    found: str,
     params: dict,
     scope: Scope,
     rule_ids: list[int],
     actor: str,
-    *,
-    configured: bool = False,
 ) -> Outcome:
-    """Bring the stored clashes of ``scope`` in line with the ``measured`` pairs.
-
-    ``configured``: the caller has applied :func:`engine_settings` already.
-    """
-    if not configured:
-        no_jit(session, reuse_plan=small_scope(scope))
-    row = session.execute(
-        text(store_sql(measured, scope)), {**params, "rule_ids": rule_ids, "actor": actor}
-    ).one()
+    """Bring the stored clashes of ``scope`` in line with the measured pairs that the SQL
+    ``found`` gives, in one statement (the engine's settings are applied already)."""
+    raw = session.connection().connection.driver_connection
+    row = raw.execute(
+        pyformat(store_sql(found, scope)), {**params, "rule_ids": rule_ids, "actor": actor}
+    ).fetchone()
     return _outcome(row)
 
 
-def store_sql(measured: str, scope: Scope, guard: str | None = None) -> str:
-    """The statement of :func:`store`. With ``guard`` (SQL, true or false for the whole
-    statement) it finds, writes and resolves nothing unless the guard holds; its last
-    column says whether it did."""
-    fresh = f"({guard})" if guard else "TRUE"
+def store_sql(found: str, scope: Scope) -> str:
+    """The statement of :func:`store`."""
     return f"""
-    WITH found AS MATERIALIZED (SELECT * FROM ({measured}) m0 WHERE {fresh}),
-    in_scope AS (
+    WITH found AS MATERIALIZED ({found}),
+    {_gone(scope, f"NOT EXISTS (SELECT 1 FROM found f WHERE {_SAME_KEY})")},
+    {_WRITTEN},
+    events AS (
+        INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
+        SELECT id, 'resolved', was, 'resolved', :actor FROM gone
+        UNION ALL
+        SELECT id, 'reopened', 'resolved', 'open', :actor FROM back
+    )
+    SELECT (SELECT count(*) FROM found),
+           (SELECT count(*) FILTER (WHERE inserted) FROM written),
+           (SELECT count(*) FILTER (WHERE NOT inserted) FROM written),
+           (SELECT count(*) FROM gone),
+           (SELECT count(*) FROM back)
+    """
+
+
+def _gone(scope: Scope, not_found: str) -> str:
+    """CTEs: the clashes of ``scope`` that are ``not_found`` again become resolved."""
+    return f"""in_scope AS (
         SELECT c.id, c.status FROM clashes c
-        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)} AND {fresh}
+        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)}
     ),
     gone AS (
         UPDATE clashes c SET status = 'resolved', resolved_at = now(), updated_at = now()
         FROM in_scope s
-        WHERE c.id = s.id AND s.status <> 'resolved'
-          AND NOT EXISTS (SELECT 1 FROM found f WHERE {_SAME_KEY})
+        WHERE c.id = s.id AND s.status <> 'resolved' AND {not_found}
         RETURNING c.id, s.status AS was
-    ),
-    back AS (
+    )"""
+
+
+# CTEs: the resolved clashes found again (``back``), and the found ones written: new ones
+# inserted, known ones updated where a measure changed (or they come back).
+_WRITTEN = f"""back AS (
         SELECT c.id FROM clashes c JOIN found f ON {_SAME_KEY} WHERE c.status = 'resolved'
     ),
     written AS (
@@ -142,19 +168,83 @@ def store_sql(measured: str, scope: Scope, guard: str | None = None) -> str:
               excluded.shared_length_m, excluded.score, excluded.kind)
            OR NOT ST_OrderingEquals(c.geom, excluded.geom)
         RETURNING (xmax = 0) AS inserted
-    ),
+    )"""
+
+
+# Pairs measured and written per part when there are many: the database writes one part
+# while the next is measured.
+PART = 100_000
+
+
+def store_many(
+    session: Session,
+    candidates: Candidates,
+    rules: list[Rule],
+    scope: Scope,
+    params: dict,
+    actor: str,
+    srid: int,
+) -> Outcome:
+    """:func:`store` for many pairs, not yet measured, in parts: the clashes not found again
+    are resolved first (the identities of all pairs go to the database at once), then the
+    pairs are measured part by part, each part written by the database (on a second thread,
+    which alone uses the connection meanwhile) while the next is measured. Same statements,
+    same answer as :func:`store`."""
+    raw = session.connection().connection.driver_connection
+    raw.execute(TABLES_SQL)
+    found, kinds = found_table(rules)
+    params = {**params, **kinds, "rule_ids": [r.id for r in rules], "actor": actor}
+    resolve = pyformat(_resolve_sql(scope))
+    write = pyformat(_write_sql(found))
+
+    def resolved() -> tuple[int, ...]:
+        copy_keys(raw, candidates)
+        return (0, 0, raw.execute(resolve, params).fetchone()[0], 0)
+
+    def written(measured: Measured) -> tuple[int, ...]:
+        copy_found(raw, measured, srid)
+        new, updated, back = raw.execute(write, params).fetchone()
+        return (new, updated, 0, back)
+
+    totals = [0, 0, 0, 0]
+    with ThreadPoolExecutor(1) as database:
+        pending = database.submit(resolved)
+        for start in range(0, len(candidates), PART):
+            measured = measure(part_of(candidates, slice(start, start + PART)), rules)
+            totals = [t + v for t, v in zip(totals, pending.result(), strict=True)]
+            pending = database.submit(written, measured)
+        totals = [t + v for t, v in zip(totals, pending.result(), strict=True)]
+    new, updated, resolved_, reopened = totals
+    return _outcome((len(candidates), new, updated, resolved_, reopened))
+
+
+def _resolve_sql(scope: Scope) -> str:
+    not_found = (
+        f"NOT EXISTS (SELECT 1 FROM {KEYS_TABLE} f WHERE f.rule_id = c.rule_id"
+        " AND f.work_a_id = c.work_a_id AND f.work_b_id = coalesce(c.work_b_id, 0)"
+        " AND f.dig_ban_id = coalesce(c.dig_ban_id, 0))"
+    )
+    return f"""
+    WITH {_gone(scope, not_found)},
     events AS (
         INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
         SELECT id, 'resolved', was, 'resolved', :actor FROM gone
-        UNION ALL
+    )
+    SELECT count(*) FROM gone
+    """
+
+
+def _write_sql(found: str) -> str:
+    return f"""
+    WITH found AS MATERIALIZED ({found}),
+    {_WRITTEN},
+    events AS (
+        INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
         SELECT id, 'reopened', 'resolved', 'open', :actor FROM back
     )
-    SELECT (SELECT count(*) FROM found),
-           (SELECT count(*) FILTER (WHERE inserted) FROM written),
+    SELECT (SELECT count(*) FILTER (WHERE inserted) FROM written),
            (SELECT count(*) FILTER (WHERE NOT inserted) FROM written),
-           (SELECT count(*) FROM gone),
-           (SELECT count(*) FROM back),
-           {fresh} AS fresh
+           (SELECT count(*) FROM back)
     """
 
 
@@ -173,31 +263,8 @@ def _outcome(row) -> Outcome:
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-def _pyformat(sql: str) -> str:
+@lru_cache(maxsize=256)
+def pyformat(sql: str) -> str:
+    """``sql`` written for SQLAlchemy's ``text()``, as psycopg wants it (kept: a save
+    sends the same few statements every time)."""
     return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
-
-
-def store_with_latest_rules(
-    session: Session,
-    measured: str,
-    params: dict,
-    scope: Scope,
-    rule_ids: list[int],
-    actor: str,
-    stamp: str,
-) -> Outcome | None:
-    """:func:`store` for a save of a few works, in one round trip: the transaction's
-    settings (:func:`engine_settings`) and the statement, with the rules last read
-    (``stamp``) - sent together in psycopg's pipeline mode. The statement does nothing
-    when the rules have changed since; then the answer is None and the caller reads the
-    rules again."""
-    settings = engine_settings(reuse_plan=True)
-    raw = session.connection().connection.driver_connection
-    with raw.pipeline():
-        raw.execute(_pyformat(f"SELECT {', '.join(setting_calls(settings))}"), settings)
-        cursor = raw.execute(
-            _pyformat(store_sql(measured, scope, guard=stamp_is("rules_stamp"))),
-            {**params, "rule_ids": rule_ids, "actor": actor, "rules_stamp": stamp},
-        )
-    row = cursor.fetchone()
-    return _outcome(row) if row[5] else None
