@@ -146,6 +146,12 @@ class Clash(Base):
             name="one_partner",
         ),
         Index("ix_clashes_status_score", "status", "score"),
+        # Only violations have a dig ban: the index leaves out the (many) pairs of works.
+        Index(
+            "ix_clashes_dig_ban_id",
+            "dig_ban_id",
+            postgresql_where=text("dig_ban_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -157,7 +163,7 @@ class Clash(Base):
     kind: Mapped[ClashKind] = mapped_column(text_enum(ClashKind, "clash_kind"))
     work_a_id: Mapped[int] = mapped_column(BigInteger)
     work_b_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    dig_ban_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    dig_ban_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[ClashStatus] = mapped_column(
         text_enum(ClashStatus, "clash_status"), default=ClashStatus.OPEN, server_default="open"
     )
