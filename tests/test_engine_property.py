@@ -278,7 +278,8 @@ def stored_measures(session: Session) -> dict[tuple, tuple]:
 
 
 def test_the_box_search_on_two_threads_finds_what_one_thread_finds(monkeypatch) -> None:
-    """A large town's tree is searched on two threads; the halves must join up exactly."""
+    """A large town's tree is searched (and its pairs measured) on two threads; the halves
+    must join up exactly."""
     import numpy as np
     import shapely
 
@@ -298,3 +299,14 @@ def test_the_box_search_on_two_threads_finds_what_one_thread_finds(monkeypatch) 
 
     assert len(one_thread) > 3_001  # neighbours found, not only each point itself
     assert len(two_threads) == len(one_thread) and set(two_threads) == one_thread
+
+    # The grown boxes the engine searches with (diagonal lines) have the boxes' envelopes.
+    grown = inmemory._grown(np.column_stack([x, y, x, y]), 30.0)
+    assert np.array_equal(shapely.bounds(grown), shapely.bounds(boxes))
+    left, right = inmemory._query(tree, grown)
+    assert set(zip(left.tolist(), right.tolist(), strict=True)) == one_thread
+
+    # Distances of many pairs are measured on two threads, each pair as on one.
+    a, b = geoms[left], geoms[right]
+    _, _, dist = inmemory._within(a, b, 30.0)
+    assert len(a) > 100 and np.array_equal(dist, shapely.distance(a, b))
