@@ -242,6 +242,24 @@ def test_some_works_dig_inside_a_dig_ban(demo: Session) -> None:
     assert violations[1] >= 3
 
 
+def test_the_load_stores_the_violations_of_its_dig_bans(demo: Session) -> None:
+    """The works are saved before the bans; the load still finds every work digging in one."""
+    inside = demo.execute(
+        text(
+            """
+            SELECT w.id, d.id FROM works w
+            JOIN dig_bans d ON ST_Intersects(w.geom, d.geom) AND w.period && d.period
+            JOIN phases p ON p.code = w.phase_code
+            WHERE w.excavation AND p.takes_part AND w.deleted_at IS NULL
+            """
+        )
+    ).all()
+    stored = demo.execute(
+        text("SELECT work_a_id, dig_ban_id FROM clashes WHERE dig_ban_id IS NOT NULL")
+    ).all()
+    assert len(inside) >= 5 and {tuple(r) for r in stored} == {tuple(r) for r in inside}
+
+
 # -- repeatable ----------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import geo
+from .. import engine, geo
 from ..actors import Actor
 from ..db import bound_srid
 from ..models import DigBan, Discipline, Organisation, Phase, Role, Street, Work
@@ -107,7 +107,13 @@ def load_demo(session: Session, actor: Actor) -> DemoReport:
     organisations = _load_organisations(session, actor, plan, report.organisations)
     _load_streets(session, plan, srid, report.streets)
     works = _load_works(session, actor, plan, organisations, srid, report.works)
-    _load_dig_bans(session, plan, organisations[BAN_ORGANISATION], works, srid, report.dig_bans)
+    bans = _load_dig_bans(
+        session, plan, organisations[BAN_ORGANISATION], works, srid, report.dig_bans
+    )
+    # The works were saved before the bans: their violations, found now (none written when
+    # nothing changed).
+    session.flush()
+    engine.recompute_dig_bans(session, [b.id for b in bans], actor=actor.label)
     created, there = load_demo_accounts(session, actor, organisations)
     report.accounts.created += created
     report.accounts.unchanged += there
@@ -250,7 +256,7 @@ def _load_dig_bans(
     works: dict[str, Work],
     srid: int,
     tally: Tally,
-) -> None:
+) -> list[DigBan]:
     existing = {
         b.external_ref: b
         for b in session.execute(
@@ -260,6 +266,7 @@ def _load_dig_bans(
             )
         ).scalars()
     }
+    loaded = []
     for spec in plan.dig_bans:
         shape = _shape(spec.geometry, srid)
         source = works.get(spec.source_work_ref) if spec.source_work_ref else None
@@ -272,14 +279,15 @@ def _load_dig_bans(
         }
         ban = existing.get(spec.ref)
         if ban is None:
-            session.add(
-                DigBan(
-                    organisation_id=organisation.id,
-                    external_ref=spec.ref,
-                    geom=geo.to_db(shape, srid),
-                    **values,
-                )
+            ban = DigBan(
+                organisation_id=organisation.id,
+                external_ref=spec.ref,
+                geom=geo.to_db(shape, srid),
+                **values,
             )
+            session.add(ban)
             tally.created += 1
         else:
             tally.found(_bring_back(ban, values, shape, srid))
+        loaded.append(ban)
+    return loaded
