@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
@@ -82,6 +83,16 @@ def check_geometry(geom: BaseGeometry) -> BaseGeometry:
 def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
     """A shapely geometry in the project CRS, as a value for a geometry column."""
     return from_shape(geom, srid=srid)
+
+
+def ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
+    """Geometries as EWKB bytes (what a binary COPY or ``ST_GeomFromEWKB`` takes), None
+    where there is none."""
+    out = np.full(len(geoms), None, dtype=object)
+    present = ~shapely.is_missing(geoms) if len(geoms) else np.zeros(0, dtype=bool)
+    if present.any():
+        out[present] = shapely.to_wkb(shapely.set_srid(geoms[present], srid), include_srid=True)
+    return out
 
 
 def from_db(value: WKBElement) -> BaseGeometry:

@@ -16,7 +16,6 @@ The pairs are measured (:mod:`.measure`) and written as those of every other pat
 
 from __future__ import annotations
 
-import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -26,12 +25,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..models import ExcavationMode
-from .measure import EPOCH_SQL, IMPACT_CODES, Candidates, impact_code_sql
+from .measure import (
+    EPOCH_SQL,
+    IMPACT_CODES,
+    Candidates,
+    copy_payload,
+    copy_rows,
+    impact_code_sql,
+)
 from .pairs import SCOPE_TABLE
 from .rules import Rule
 
 EDGE_BAND = 1e-6  # metres
-_IMPACTS = IMPACT_CODES
 # From this many boxes (or pairs) on, the tree is searched (distances measured) on two threads.
 THREADED_QUERY_MIN = 50_000
 
@@ -92,7 +97,7 @@ def _grown(bounds: np.ndarray, d: float) -> np.ndarray:
 def _impact_ok(rule: Rule, *impacts: np.ndarray) -> np.ndarray | bool:
     if not rule.traffic_impacts:
         return True
-    wanted = [_IMPACTS[v] for v in rule.traffic_impacts]
+    wanted = [IMPACT_CODES[v] for v in rule.traffic_impacts]
     ok = np.zeros(len(impacts[0]), dtype=bool)
     for imp in impacts:
         ok |= np.isin(imp, wanted)
@@ -254,37 +259,29 @@ def find_candidates(
 def _candidates(
     town: Town, bans: _Bans | None, rule: Rule, i: np.ndarray, j: np.ndarray, dist: np.ndarray
 ) -> Candidates:
+    """Pairs of the town's works ``i`` with the works (or, for a dig-ban rule, the bans)
+    ``j``, ready to measure."""
     none = np.zeros(len(i), dtype=np.int64)
     if rule.against_dig_bans:
         assert bans is not None
-        return Candidates(
-            rule_id=np.full(len(i), rule.id, dtype=np.int64),
-            work_a_id=town.ids[i],
-            work_b_id=none,
-            dig_ban_id=bans.ids[j],
-            ga=town.geoms[i],
-            gb=bans.geoms[j],
-            sa=town.start[i],
-            ea=town.end[i],
-            sb=bans.start[j],
-            eb=bans.end[j],
-            ia=town.impact[i],
-            ib=np.zeros(len(i), dtype=np.int8),
-            distance=dist,
-        )
+        other, work_b, ban = bans, none, bans.ids[j]
+        impact_b = np.zeros(len(i), dtype=np.int8)
+    else:
+        other, work_b, ban = town, town.ids[j], none
+        impact_b = town.impact[j]
     return Candidates(
         rule_id=np.full(len(i), rule.id, dtype=np.int64),
         work_a_id=town.ids[i],
-        work_b_id=town.ids[j],
-        dig_ban_id=none,
+        work_b_id=work_b,
+        dig_ban_id=ban,
         ga=town.geoms[i],
-        gb=town.geoms[j],
+        gb=other.geoms[j],
         sa=town.start[i],
         ea=town.end[i],
-        sb=town.start[j],
-        eb=town.end[j],
+        sb=other.start[j],
+        eb=other.end[j],
         ia=town.impact[i],
-        ib=town.impact[j],
+        ib=impact_b,
         distance=dist,
     )
 
@@ -298,25 +295,6 @@ def find_pairs(
     return np.column_stack([c.rule_id, c.work_a_id, c.work_b_id, c.dig_ban_id]).astype(np.int64)
 
 
-def _copy_bigints(session: Session, table: str, columns: np.ndarray) -> None:
-    """Binary COPY of the rows of an int64 array (one column per array column)."""
-    width = columns.shape[1]
-    row = np.dtype(
-        [("n", ">i2")]
-        + [(f"{k}{c}", t) for c in range(width) for k, t in (("l", ">i4"), ("v", ">i8"))]
-    )
-    data = np.empty(len(columns), dtype=row)
-    data["n"] = width
-    for c in range(width):
-        data[f"l{c}"] = 8
-        data[f"v{c}"] = columns[:, c]
-    payload = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + data.tobytes() + b"\xff\xff"
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(payload)
-    session.execute(text(f"ANALYZE {table}"))
-
-
 def copy_scope(session: Session, ids: tuple[int, ...]) -> None:
     """The works of a large scope, as a temporary table (:data:`pairs.SCOPE_TABLE`): the
     pair and clash statements join it instead of searching a long array row by row."""
@@ -326,4 +304,5 @@ def copy_scope(session: Session, ids: tuple[int, ...]) -> None:
         )
     )
     session.execute(text(f"TRUNCATE {SCOPE_TABLE}"))
-    _copy_bigints(session, SCOPE_TABLE, np.asarray(ids, dtype=np.int64).reshape(-1, 1))
+    payload = copy_payload([("id", ">i8")], {"id": np.asarray(ids, dtype=np.int64)})
+    copy_rows(session.connection().connection.driver_connection, SCOPE_TABLE, payload)

@@ -34,6 +34,7 @@ import numpy as np
 import psycopg
 import shapely
 
+from .. import geo
 from .rules import Rule
 
 # Dates travel as days since this day; traffic impact as a small code.
@@ -156,18 +157,6 @@ class Measured:
 def measure(candidates: Candidates, rules: Sequence[Rule]) -> Measured:
     """Measure every pair (see the module's description)."""
     n = len(candidates)
-    if n == 0:  # most saves: nothing near
-        empty = np.empty(0)
-        return Measured(
-            *(candidates.rule_id, candidates.work_a_id, candidates.work_b_id),
-            candidates.dig_ban_id,
-            empty,
-            np.empty(0, dtype=np.int32),
-            np.empty(0, dtype=np.int32),
-            empty,
-            empty,
-            np.empty(0, dtype=object),
-        )
     if n >= THREADED_MIN:
         half = n // 2
         with ThreadPoolExecutor(2) as pool:
@@ -315,7 +304,7 @@ def found_parameters(measured: Measured, rules: Sequence[Rule], srid: int) -> tu
         f_gap=measured.gap_days.tolist(),
         f_shared=measured.shared_length_m.tolist(),
         f_score=measured.score.tolist(),
-        f_geom=_ewkb(measured.geom, srid).tolist(),
+        f_geom=geo.ewkb(measured.geom, srid).tolist(),
     )
     columns = _FOUND_COLUMNS.format(kind=kind, geom="ST_GeomFromEWKB(f.geom)")
     return (
@@ -349,15 +338,9 @@ TABLES_SQL = (
 )
 
 
-def _ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
-    out = np.full(len(geoms), None, dtype=object)
-    present = ~shapely.is_missing(geoms) if len(geoms) else np.zeros(0, dtype=bool)
-    if present.any():
-        out[present] = shapely.to_wkb(shapely.set_srid(geoms[present], srid), include_srid=True)
-    return out
-
-
-def _payload(layout: list[tuple[str, str]], columns: dict[str, np.ndarray], tail=None) -> bytes:
+def copy_payload(
+    layout: list[tuple[str, str]], columns: dict[str, np.ndarray], tail: np.ndarray | None = None
+) -> bytes:
     """A binary COPY of fixed-width columns laid out by numpy; with ``tail`` (bytes or
     None per row), each row ends with that variable-width value."""
     n = len(next(iter(columns.values())))
@@ -396,19 +379,23 @@ _MEASURES = [
 ]
 
 
+def copy_rows(raw: psycopg.Connection, table: str, payload: bytes) -> None:
+    """Put a binary COPY ``payload`` (see :func:`copy_payload`) into ``table``, and give the
+    planner its statistics."""
+    with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(payload)
+    raw.execute(f"ANALYZE {table}")
+
+
 def copy_keys(raw: psycopg.Connection, candidates: Candidates) -> None:
     """The identities of ``candidates``, into :data:`KEYS_TABLE` (binary COPY)."""
     columns = {name: getattr(candidates, name) for name, _ in _KEYS}
-    with raw.cursor() as cur, cur.copy(f"COPY {KEYS_TABLE} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(_payload(_KEYS, columns))
-    raw.execute(f"ANALYZE {KEYS_TABLE}")
+    copy_rows(raw, KEYS_TABLE, copy_payload(_KEYS, columns))
 
 
 def copy_found(raw: psycopg.Connection, measured: Measured, srid: int) -> None:
     """The measured rows, into :data:`FOUND_TABLE` in place of what it held (binary COPY)."""
     columns = {name: getattr(measured, name) for name, _ in _MEASURES}
-    payload = _payload(_MEASURES, columns, tail=_ewkb(measured.geom, srid))
+    payload = copy_payload(_MEASURES, columns, tail=geo.ewkb(measured.geom, srid))
     raw.execute(f"TRUNCATE {FOUND_TABLE}")
-    with raw.cursor() as cur, cur.copy(f"COPY {FOUND_TABLE} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(payload)
-    raw.execute(f"ANALYZE {FOUND_TABLE}")
+    copy_rows(raw, FOUND_TABLE, payload)

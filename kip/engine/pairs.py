@@ -9,7 +9,7 @@ pairs the in-memory finder gives are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -41,6 +41,23 @@ SCOPE_TABLE = "engine_scope"
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What the pair SQL of a scope depends on: which kinds of scope, not the ids."""
+
+    everything: bool
+    works: bool
+    bans: bool
+    draft: bool
+    via_table: bool
+
+    def has_work(self, column: str) -> str:
+        """SQL: ``column`` is one of the scope's works."""
+        if self.via_table:
+            return f"{column} IN (SELECT id FROM {SCOPE_TABLE})"
+        return f"{column} = ANY(:scope_works)"
+
+
+@dataclass(frozen=True)
 class Scope:
     """Which pairs to find: ``everything``, or those of some works, dig bans or a draft.
 
@@ -52,24 +69,20 @@ class Scope:
     work_ids: tuple[int, ...] = ()
     dig_ban_ids: tuple[int, ...] = ()
     draft: Draft | None = None
-    params: dict = field(default_factory=dict, compare=False)
     via_table: bool = False
 
     def has_work(self, column: str) -> str:
         """SQL: ``column`` is one of the scope's works."""
-        if self.via_table:
-            return f"{column} IN (SELECT id FROM {SCOPE_TABLE})"
-        return f"{column} = ANY(:scope_works)"
+        return self.shape.has_work(column)
 
     @property
-    def shape(self) -> tuple[bool, bool, bool, bool, bool]:
-        """What the pair SQL of this scope depends on (not the ids themselves)."""
-        return (
-            self.everything,
-            bool(self.work_ids),
-            bool(self.dig_ban_ids),
-            self.draft is not None,
-            self.via_table,
+    def shape(self) -> Shape:
+        return Shape(
+            everything=self.everything,
+            works=bool(self.work_ids),
+            bans=bool(self.dig_ban_ids),
+            draft=self.draft is not None,
+            via_table=self.via_table,
         )
 
     @classmethod
@@ -99,20 +112,8 @@ _DRAFT_SOURCE = (
 )
 
 
-# Stands for "a draft" where only the shape of a scope counts.
-_SHAPE_DRAFT = Draft(
-    geometry=shapely.Point(0, 0),
-    start_date=date(2000, 1, 1),
-    end_date=date(2000, 1, 1),
-    discipline="",
-    phase="",
-    excavation=False,
-    traffic_impact="none",
-)
-
-
-def _source(scope: Scope) -> str:
-    return _DRAFT_SOURCE if scope.draft is not None else "works"
+def _source(scope: Shape) -> str:
+    return _DRAFT_SOURCE if scope.draft else "works"
 
 
 def _near(rule: Rule, p: str, other: str) -> str:
@@ -124,12 +125,12 @@ def _near(rule: Rule, p: str, other: str) -> str:
     )
 
 
-def _work_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
-    if scope.dig_ban_ids and not scope.work_ids and not scope.everything:
+def _work_pairs(rule: Rule, p: str, scope: Shape) -> str | None:
+    if scope.bans and not scope.works and not scope.everything:
         return None
     if scope.everything:
         where = "a.id < b.id"
-    elif scope.draft is not None:
+    elif scope.draft:
         where = "b.id <> a.id"
     else:
         # Each pair once: from its lower-id side when both sides are in scope.
@@ -137,7 +138,7 @@ def _work_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
             f"{scope.has_work('a.id')} AND b.id <> a.id"
             f" AND NOT (b.id < a.id AND {scope.has_work('b.id')})"
         )
-    alive_a = "" if scope.draft is not None else "a.deleted_at IS NULL AND "
+    alive_a = "" if scope.draft else "a.deleted_at IS NULL AND "
 
     def lo(col: str) -> str:
         return f"CASE WHEN a.id < b.id THEN a.{col} ELSE b.{col} END"
@@ -161,16 +162,16 @@ def _work_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
     )
 
 
-def _ban_pairs(rule: Rule, p: str, scope: Scope) -> str | None:
-    if scope.everything or scope.draft is not None:
+def _ban_pairs(rule: Rule, p: str, scope: Shape) -> str | None:
+    if scope.everything or scope.draft:
         where = "TRUE"
-    elif scope.dig_ban_ids:
+    elif scope.bans:
         where = "v.id = ANY(:scope_bans)"
-        if scope.work_ids:
+        if scope.works:
             where = f"({where} OR {scope.has_work('a.id')})"
     else:
         where = scope.has_work("a.id")
-    alive_a = "" if scope.draft is not None else "a.deleted_at IS NULL AND "
+    alive_a = "" if scope.draft else "a.deleted_at IS NULL AND "
     return (
         f"SELECT CAST(:{p}_id AS bigint) AS rule_id,"
         " a.id AS work_a_id, CAST(NULL AS bigint) AS work_b_id, v.id AS dig_ban_id,"
@@ -193,17 +194,9 @@ def pairs_sql(rules: list[Rule], scope: Scope) -> tuple[str, dict]:
 
 
 @lru_cache(maxsize=64)
-def _pairs_text(rules: tuple[Rule, ...], shape: tuple) -> str:
+def _pairs_text(rules: tuple[Rule, ...], scope: Shape) -> str:
     """The text of :func:`pairs_sql`, kept per rules and scope shape (a save asks the
     same every time)."""
-    everything, works, bans, draft, via_table = shape
-    scope = Scope(
-        everything=everything,
-        work_ids=(0,) if works else (),
-        dig_ban_ids=(0,) if bans else (),
-        draft=_SHAPE_DRAFT if draft else None,
-        via_table=via_table,
-    )
     parts = []
     for i, rule in enumerate(rules):
         p = f"r{i}"

@@ -14,6 +14,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import geo
 from ..actors import Actor
 from ..errors import StaleVersion
 from ..io.rows import Rows
@@ -111,7 +112,7 @@ def stage_rows(session: Session, rows: Rows, srid: int, which: np.ndarray) -> No
             ) ON COMMIT DROP"""
         )
     )
-    geometries = _ewkb(rows.columns["geom"][which], srid)
+    geometries = geo.ewkb(rows.columns["geom"][which], srid)
     cols = {name: _pick(values, which) for name, values in rows.columns.items()}
     data = [
         (which + 1).tolist(),
@@ -148,15 +149,6 @@ def _pick(values: Any, which: np.ndarray) -> list[Any]:
     if isinstance(values, np.ndarray):
         return values[which].tolist()
     return [values[i] for i in which.tolist()]
-
-
-def _ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
-    """EWKB (what a binary COPY gives a geometry column); None where a row has none."""
-    present = ~shapely.is_missing(geoms)
-    out = np.full(len(geoms), None, dtype=object)
-    if present.any():
-        out[present] = shapely.to_wkb(shapely.set_srid(geoms[present], srid), include_srid=True)
-    return out
 
 
 def drop_stage(session: Session) -> None:
@@ -338,7 +330,7 @@ def insert_new(
         f"COPY works (id, organisation_id, {', '.join(names)}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
         copy.set_types(["bigint", "bigint", *(COPY_TYPES[c] for c in names)])
-        for work_id, *record, geometry in zip(ids, *data, _ewkb(geoms, srid), strict=True):
+        for work_id, *record, geometry in zip(ids, *data, geo.ewkb(geoms, srid), strict=True):
             copy.write_row((work_id, organisation_id, *record, geometry))
 
     wkts = shapely.to_wkt(geoms, rounding_precision=-1)
