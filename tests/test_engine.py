@@ -331,9 +331,11 @@ def test_many_pairs_written_in_parts_resolve_and_come_back_as_in_one_statement(
     make_work, session
 ) -> None:
     # Store every pair the way a large recompute does: in parts (of two), the next part
-    # measured while one is written; resolving and reopening as for a single save.
+    # measured while one is written, the pairs found a work at a time; resolving and
+    # reopening as for a single save.
     from unittest.mock import patch
 
+    from kip.engine import inmemory
     from kip.engine import store as engine_store
 
     a = make_work(geometry=line(0))
@@ -342,7 +344,11 @@ def test_many_pairs_written_in_parts_resolve_and_come_back_as_in_one_statement(
     stored = {(c.rule_id, c.work_a_id, c.work_b_id): c.id for c in clashes(session)}
     session.execute(text("DELETE FROM clashes"))
 
-    with patch.object(engine, "PARAMETERS_MAX", 0), patch.object(engine_store, "PART", 2):
+    with (
+        patch.object(engine, "PARAMETERS_MAX", 0),
+        patch.object(engine_store, "PART", 2),
+        patch.object(inmemory, "CHUNK", 1),
+    ):
         first = engine.recompute_all(session, in_memory=True)
         assert (first.found, first.new, first.changed) == (len(stored), len(stored), 0)
         mine = [c for c in clashes(session) if a.id in (c.work_a_id, c.work_b_id)]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kip import engine, geo
 from kip.db import bound_srid
+from kip.engine import inmemory
 from kip.engine import store as engine_store
 from kip.models import Clash, ClashStatus, DigBan
 from kip.services.works import WorkData, create_work, delete_work
@@ -241,11 +242,16 @@ def _check(session: Session, actor, ws: list[dict], bs: list[dict]) -> None:
 @contextmanager
 def in_parts(parts: bool):
     """With ``parts``, the engine stores even a few pairs the way it stores many: in parts
-    (here of three pairs), the next part measured while one is written."""
+    (here of three pairs), the next part measured while one is written, and the in-memory
+    finder searches its tree two works at a time."""
     if not parts:
         yield
         return
-    with patch.object(engine, "PARAMETERS_MAX", 0), patch.object(engine_store, "PART", 3):
+    with (
+        patch.object(engine, "PARAMETERS_MAX", 0),
+        patch.object(engine_store, "PART", 3),
+        patch.object(inmemory, "CHUNK", 2),
+    ):
         yield
 
 

@@ -115,3 +115,23 @@ def test_many_pairs_on_two_threads_measure_as_one_by_one() -> None:
         shapely.equals_exact(g, m.geom[0], 0)
         for g, m in zip(together.geom[picked], alone, strict=True)
     )
+
+
+def test_the_cycle_collector_is_paused_while_a_town_is_made_and_then_as_it_was() -> None:
+    import gc
+
+    from kip.engine.measure import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "an inner pause does not switch it on again"
+    assert gc.isenabled()
+    try:
+        with paused_gc():
+            raise ValueError("a failed recompute")
+    except ValueError:
+        pass
+    assert gc.isenabled(), "on again after a failure"

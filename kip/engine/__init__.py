@@ -120,13 +120,19 @@ def _measure_and_store(
     session: Session, scope: Scope, actor: str, rules: list[Rule], candidates: Candidates
 ) -> Outcome:
     if len(candidates) > PARAMETERS_MAX:
-        outcome = store_many(
-            session, candidates, rules, scope, scope_parameters(scope), actor, bound_srid()
-        )
-    else:
-        found, params = found_parameters(measure(candidates, rules), rules, bound_srid())
-        params.update(scope_parameters(scope))
-        outcome = _store(session, found, params, scope, [r.id for r in rules], actor)
+        return _store_parts(session, scope, actor, rules, [candidates])
+    found, params = found_parameters(measure(candidates, rules), rules, bound_srid())
+    params.update(scope_parameters(scope))
+    outcome = _store(session, found, params, scope, [r.id for r in rules], actor)
+    _expire_clashes(session)
+    return outcome
+
+
+def _store_parts(
+    session: Session, scope: Scope, actor: str, rules: list[Rule], parts: Iterable[Candidates]
+) -> Outcome:
+    params = scope_parameters(scope)
+    outcome = store_many(session, parts, rules, scope, params, actor, bound_srid())
     if scope.everything:
         session.execute(text("ANALYZE clashes"))  # many rows changed: fresh statistics
     _expire_clashes(session)
@@ -135,13 +141,13 @@ def _measure_and_store(
 
 def _run_in_memory(session: Session, scope: Scope, actor: str, rules: list[Rule]) -> Outcome:
     """:func:`_run` with the pairs found in memory (all of them, or those of the scope's
-    works); measuring and writing are the same."""
-    from .inmemory import find_candidates
+    works), a part at a time, each part measured and written while the next is found."""
+    from .inmemory import candidate_parts
 
     session.flush()
     no_jit(session)
-    candidates = find_candidates(session, rules, None if scope.everything else scope.work_ids)
-    return _measure_and_store(session, scope, actor, rules, candidates)
+    parts = candidate_parts(session, rules, None if scope.everything else scope.work_ids)
+    return _store_parts(session, scope, actor, rules, parts)
 
 
 # Up to this many pairs go to the storing statement as parameters (one round trip); more

@@ -15,7 +15,8 @@ survive every recompute.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,12 +26,14 @@ from .measure import (
     KEYS_TABLE,
     TABLES_SQL,
     Candidates,
-    Measured,
     copy_found,
-    copy_keys,
+    copy_rows,
+    found_payload,
     found_table,
+    keys_payload,
     measure,
     part_of,
+    paused_gc,
 )
 from .pairs import Scope
 from .rules import Rule, apply_settings
@@ -172,50 +175,60 @@ _WRITTEN = f"""back AS (
 
 
 # Pairs measured and written per part when there are many: the database writes one part
-# while the next is measured.
+# while the next is found and measured.
 PART = 100_000
 
 
 def store_many(
     session: Session,
-    candidates: Candidates,
+    parts: Iterable[Candidates],
     rules: list[Rule],
     scope: Scope,
     params: dict,
     actor: str,
     srid: int,
 ) -> Outcome:
-    """:func:`store` for many pairs, not yet measured, in parts: the clashes not found again
-    are resolved first (the identities of all pairs go to the database at once), then the
-    pairs are measured part by part, each part written by the database (on a second thread,
-    which alone uses the connection meanwhile) while the next is measured. Same statements,
-    same answer as :func:`store`."""
+    """:func:`store` for many pairs, not yet measured, coming in parts (see
+    :func:`.inmemory.candidate_parts`): each part is measured (in pieces of at most
+    :data:`PART`) and handed to a second thread, which copies its identities and measured
+    rows in and writes them while this thread finds and measures the next. Once every
+    pair has been written, the clashes of ``scope`` not found again are resolved. Same
+    statements, same answer as :func:`store`. (While a part is written, this thread may
+    ask the database about pairs on the edge of a rule's distance: psycopg lets one
+    statement run at a time.)"""
     raw = session.connection().connection.driver_connection
     raw.execute(TABLES_SQL)
-    found, kinds = found_table(rules)
+    found, kinds = found_table(rules, srid)
     params = {**params, **kinds, "rule_ids": [r.id for r in rules], "actor": actor}
-    resolve = pyformat(_resolve_sql(scope))
     write = pyformat(_write_sql(found))
 
-    def resolved() -> tuple[int, ...]:
-        copy_keys(raw, candidates)
-        return (0, 0, raw.execute(resolve, params).fetchone()[0], 0)
-
-    def written(measured: Measured) -> tuple[int, ...]:
-        copy_found(raw, measured, srid)
+    def written(keys: bytes, payload: bytes) -> tuple[int, int, int]:
+        copy_rows(raw, KEYS_TABLE, keys, analyze=False)
+        copy_found(raw, payload)
         new, updated, back = raw.execute(write, params).fetchone()
-        return (new, updated, 0, back)
+        return (new, updated, back)
 
-    totals = [0, 0, 0, 0]
-    with ThreadPoolExecutor(1) as database:
-        pending = database.submit(resolved)
-        for start in range(0, len(candidates), PART):
-            measured = measure(part_of(candidates, slice(start, start + PART)), rules)
-            totals = [t + v for t, v in zip(totals, pending.result(), strict=True)]
-            pending = database.submit(written, measured)
-        totals = [t + v for t, v in zip(totals, pending.result(), strict=True)]
-    new, updated, resolved_, reopened = totals
-    return _outcome((len(candidates), new, updated, resolved_, reopened))
+    count, totals = 0, (0, 0, 0)
+    with paused_gc(), ThreadPoolExecutor(1) as database:
+        pending: Future | None = None
+        for chunk in parts:
+            for start in range(0, len(chunk), PART):
+                part = part_of(chunk, slice(start, start + PART))
+                keys, payload = keys_payload(part), found_payload(measure(part, rules))
+                if pending is not None:
+                    totals = _plus(totals, pending.result())
+                pending = database.submit(written, keys, payload)
+                count += len(part)
+        if pending is not None:
+            totals = _plus(totals, pending.result())
+    raw.execute(f"ANALYZE {KEYS_TABLE}")
+    resolved = raw.execute(pyformat(_resolve_sql(scope)), params).fetchone()[0]
+    new, updated, reopened = totals
+    return _outcome((count, new, updated, resolved, reopened))
+
+
+def _plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def _resolve_sql(scope: Scope) -> str:
