@@ -119,6 +119,7 @@ def store_sql(found: str, scope: Scope) -> str:
     return f"""
     WITH found AS MATERIALIZED ({found}),
     {_gone(scope, f"NOT EXISTS (SELECT 1 FROM found f WHERE {_SAME_KEY})")},
+    {_BACK_OF_FEW},
     {_WRITTEN},
     events AS (
         INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
@@ -148,12 +149,25 @@ def _gone(scope: Scope, not_found: str) -> str:
     )"""
 
 
-# CTEs: the resolved clashes found again (``back``), and the found ones written: new ones
-# inserted, known ones updated where a measure changed (or they come back).
-_WRITTEN = f"""back AS (
+# The resolved clashes found again. Among many found pairs: a join with the resolved ones.
+_BACK_OF_MANY = f"""back AS (
         SELECT c.id FROM clashes c JOIN found f ON {_SAME_KEY} WHERE c.status = 'resolved'
-    ),
-    written AS (
+    )"""
+# Among a few: each looked up by its work (an index entry per pair), never a walk through
+# all the resolved clashes of the town, which only grow in number over the years.
+# (The fence, OFFSET 0, keeps the status out of the lookup: the planner would otherwise
+# walk the status index, thinking few clashes resolved.)
+_BACK_OF_FEW = f"""back AS (
+        SELECT b.id FROM found f, LATERAL (
+            SELECT c.id, c.status FROM clashes c
+            WHERE c.work_a_id = f.work_a_id AND {_SAME_KEY}
+            OFFSET 0
+        ) b
+        WHERE b.status = 'resolved'
+    )"""
+# CTE: the found ones written: new ones inserted, known ones updated where a measure
+# changed (or they come back).
+_WRITTEN = """written AS (
         INSERT INTO clashes AS c (rule_id, kind, work_a_id, work_b_id, dig_ban_id, distance_m,
             overlap_days, gap_days, shared_length_m, score, geom)
         SELECT rule_id, kind, work_a_id, work_b_id, dig_ban_id, distance_m, overlap_days,
@@ -250,6 +264,7 @@ def _resolve_sql(scope: Scope) -> str:
 def _write_sql(found: str) -> str:
     return f"""
     WITH found AS MATERIALIZED ({found}),
+    {_BACK_OF_MANY},
     {_WRITTEN},
     events AS (
         INSERT INTO clash_events (clash_id, action, status_from, status_to, actor)
