@@ -38,12 +38,18 @@ from .measure import (
 from .pairs import Scope
 from .rules import Rule, apply_settings
 
-# The identity of a clash, as an equality a hash join can use (ids are positive).
-_SAME_KEY = (
-    "f.rule_id = c.rule_id AND f.work_a_id = c.work_a_id"
-    " AND coalesce(f.work_b_id, 0) = coalesce(c.work_b_id, 0)"
-    " AND coalesce(f.dig_ban_id, 0) = coalesce(c.dig_ban_id, 0)"
-)
+
+def _same_key(c: str) -> str:
+    """SQL: found pair ``f`` is the stored clash ``c``, as an equality a hash join can use
+    (ids are positive)."""
+    return (
+        f"f.rule_id = {c}.rule_id AND f.work_a_id = {c}.work_a_id"
+        f" AND coalesce(f.work_b_id, 0) = coalesce({c}.work_b_id, 0)"
+        f" AND coalesce(f.dig_ban_id, 0) = coalesce({c}.dig_ban_id, 0)"
+    )
+
+
+_SAME_KEY = _same_key("c")
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,15 @@ def engine_settings(*, reuse_plan: bool = False) -> dict[str, str]:
     one-work statement (seconds of compiling for milliseconds of work): not for these.
     ``reuse_plan``: the statement of a few works is the same text every time (psycopg
     prepares it after a few runs); keep its generic plan instead of planning it again.
+    The engine reads works and clashes the database holds in memory: an index lookup
+    costs about what a page read in sequence does (``random_page_cost`` 1.1, as for SSDs),
+    or the planner reads a whole clash table to find the clashes of a few thousand works.
     """
-    return {"jit": "off", "plan_cache_mode": "force_generic_plan" if reuse_plan else "auto"}
+    return {
+        "jit": "off",
+        "plan_cache_mode": "force_generic_plan" if reuse_plan else "auto",
+        "random_page_cost": "1.1",
+    }
 
 
 def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
@@ -79,16 +92,26 @@ def no_jit(session: Session, *, reuse_plan: bool = False) -> None:
     apply_settings(session, engine_settings(reuse_plan=reuse_plan))
 
 
-def _clash_scope(scope: Scope) -> str:
-    """The stored clashes a recompute of ``scope`` answers for."""
+def _in_scope(scope: Scope) -> str:
+    """SQL: the stored clashes a recompute of ``scope`` answers for (id, status, identity).
+
+    A scope held in a table asks once per way in (work a, work b, dig ban), each through
+    its index: ORed, the planner can only read the whole clash table for them.
+    """
+    columns = "SELECT c.id, c.status, c.rule_id, c.work_a_id, c.work_b_id, c.dig_ban_id"
+    rules = "c.rule_id = ANY(:rule_ids)"
     if scope.everything:
-        return "TRUE"
-    parts = []
+        return f"{columns} FROM clashes c WHERE {rules}"
+    ways = []
     if scope.work_ids:
-        parts.append(f"{scope.has_work('c.work_a_id')} OR {scope.has_work('c.work_b_id')}")
+        ways += [scope.has_work("c.work_a_id"), scope.has_work("c.work_b_id")]
     if scope.dig_ban_ids:
-        parts.append("c.dig_ban_id = ANY(:scope_bans)")
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+        ways.append("c.dig_ban_id = ANY(:scope_bans)")
+    if not ways:
+        return f"{columns} FROM clashes c WHERE FALSE"
+    if scope.via_table:
+        return " UNION ".join(f"{columns} FROM clashes c WHERE {rules} AND {w}" for w in ways)
+    return f"{columns} FROM clashes c WHERE {rules} AND ({' OR '.join(ways)})"
 
 
 def small_scope(scope: Scope) -> bool:
@@ -118,7 +141,7 @@ def store_sql(found: str, scope: Scope) -> str:
     """The statement of :func:`store`."""
     return f"""
     WITH found AS MATERIALIZED ({found}),
-    {_gone(scope, f"NOT EXISTS (SELECT 1 FROM found f WHERE {_SAME_KEY})")},
+    {_gone(scope, f"NOT EXISTS (SELECT 1 FROM found f WHERE {_same_key('s')})")},
     {_BACK_OF_FEW},
     {_WRITTEN},
     events AS (
@@ -136,10 +159,10 @@ def store_sql(found: str, scope: Scope) -> str:
 
 
 def _gone(scope: Scope, not_found: str) -> str:
-    """CTEs: the clashes of ``scope`` that are ``not_found`` again become resolved."""
-    return f"""in_scope AS (
-        SELECT c.id, c.status FROM clashes c
-        WHERE c.rule_id = ANY(:rule_ids) AND {_clash_scope(scope)}
+    """CTEs: the clashes of ``scope`` (``s``) that are ``not_found`` again become resolved."""
+    fence = "" if scope.everything else " MATERIALIZED"
+    return f"""in_scope AS{fence} (
+        {_in_scope(scope)}
     ),
     gone AS (
         UPDATE clashes c SET status = 'resolved', resolved_at = now(), updated_at = now()
@@ -247,9 +270,9 @@ def _plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 def _resolve_sql(scope: Scope) -> str:
     not_found = (
-        f"NOT EXISTS (SELECT 1 FROM {KEYS_TABLE} f WHERE f.rule_id = c.rule_id"
-        " AND f.work_a_id = c.work_a_id AND f.work_b_id = coalesce(c.work_b_id, 0)"
-        " AND f.dig_ban_id = coalesce(c.dig_ban_id, 0))"
+        f"NOT EXISTS (SELECT 1 FROM {KEYS_TABLE} f WHERE f.rule_id = s.rule_id"
+        " AND f.work_a_id = s.work_a_id AND f.work_b_id = coalesce(s.work_b_id, 0)"
+        " AND f.dig_ban_id = coalesce(s.dig_ban_id, 0))"
     )
     return f"""
     WITH {_gone(scope, not_found)},
