@@ -44,8 +44,6 @@ THREADED_QUERY_MIN = 50_000
 # The tree is searched with this many works' boxes at a time: the pairs of one chunk are
 # measured and written while the next chunk is paired.
 CHUNK = 100_000
-
-
 # Rows per chunk of the town read.
 TOWN_CHUNK = 50_000
 
@@ -257,21 +255,13 @@ def _edge_decided(session: Session, rule: Rule, a: np.ndarray, b: np.ndarray) ->
     return np.fromiter(rows, dtype=bool, count=len(a))
 
 
-def find_candidates(
-    session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
-) -> Candidates:
-    """Every pair of every rule, ready to measure; with ``scope_ids``, only the pairs in
-    which one of those works takes part."""
-    with paused_gc():
-        return Candidates.concat(list(candidate_parts(session, rules, scope_ids)))
-
-
 def candidate_parts(
     session: Session, rules: list[Rule], scope_ids: tuple[int, ...] | None = None
 ) -> Iterator[Candidates]:
-    """:func:`find_candidates`, a part at a time (the pairs of :data:`CHUNK` works), so
-    that one part can be measured and written while the next is found. The town is read
-    when the first part is asked for."""
+    """Every pair of every rule, ready to measure, a part at a time (the pairs of
+    :data:`CHUNK` works), so that one part can be measured and written while the next is
+    found; with ``scope_ids``, only the pairs in which one of those works takes part. The
+    town is read when the first part is asked for."""
     phases = set().union(*(r.phases for r in rules)) if rules else set()
     town = Town(session, phases)
     in_scope = None if scope_ids is None else np.isin(town.ids, np.asarray(scope_ids))
@@ -331,8 +321,12 @@ def find_pairs(
 ) -> np.ndarray:
     """Every pair of every rule, as rows (rule_id, work_a_id, work_b_id or 0, dig_ban_id or 0);
     with ``scope_ids``, only the pairs in which one of those works takes part."""
-    c = find_candidates(session, rules, scope_ids)
-    return np.column_stack([c.rule_id, c.work_a_id, c.work_b_id, c.dig_ban_id]).astype(np.int64)
+    with paused_gc():
+        parts = [
+            np.column_stack([c.rule_id, c.work_a_id, c.work_b_id, c.dig_ban_id])
+            for c in candidate_parts(session, rules, scope_ids)
+        ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty((0, 4), dtype=np.int64)
 
 
 def copy_scope(session: Session, ids: tuple[int, ...]) -> None:

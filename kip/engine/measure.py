@@ -125,21 +125,6 @@ class Candidates:
         b = np.empty(0, dtype=np.int8)
         return cls(i, i, i, i, g, g, i, i, i, i, b, b)
 
-    @classmethod
-    def concat(cls, parts: Sequence[Candidates]) -> Candidates:
-        if not parts:
-            return cls.empty()
-        if len(parts) == 1:
-            return parts[0]
-        columns = {}
-        for f in fields(cls):
-            values = [getattr(p, f.name) for p in parts]
-            if f.name == "distance":
-                columns[f.name] = None if any(v is None for v in values) else np.concatenate(values)
-            else:
-                columns[f.name] = np.concatenate(values)
-        return cls(**columns)
-
 
 def candidates_sql(pairs: str) -> str:
     """SQL: the pair rows of ``pairs`` (columns as :func:`pairs.pairs_sql` gives them),

@@ -182,9 +182,7 @@ _BACK_OF_MANY = f"""back AS (
 # walk the status index, thinking few clashes resolved.)
 _BACK_OF_FEW = f"""back AS (
         SELECT b.id FROM found f, LATERAL (
-            SELECT c.id, c.status FROM clashes c
-            WHERE c.work_a_id = f.work_a_id AND {_SAME_KEY}
-            OFFSET 0
+            SELECT c.id, c.status FROM clashes c WHERE {_SAME_KEY} OFFSET 0
         ) b
         WHERE b.status = 'resolved'
     )"""
@@ -269,11 +267,7 @@ def _plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _resolve_sql(scope: Scope) -> str:
-    not_found = (
-        f"NOT EXISTS (SELECT 1 FROM {KEYS_TABLE} f WHERE f.rule_id = s.rule_id"
-        " AND f.work_a_id = s.work_a_id AND f.work_b_id = coalesce(s.work_b_id, 0)"
-        " AND f.dig_ban_id = coalesce(s.dig_ban_id, 0))"
-    )
+    not_found = f"NOT EXISTS (SELECT 1 FROM {KEYS_TABLE} f WHERE {_same_key('s')})"
     return f"""
     WITH {_gone(scope, not_found)},
     events AS (
