@@ -17,6 +17,7 @@ from kip.db import bound_srid
 from kip.geo import from_db
 from kip.models import Work, WorkChange
 from kip.services.imports import ImportRejected, ImportReport, ImportSettings, import_file
+from kip.services.works import history
 
 SETTINGS = ImportSettings(region_bbox=(3.2, 50.7, 7.3, 53.6), max_bytes=10_000_000)
 ACTOR = Actor.system("import")
@@ -50,7 +51,7 @@ def test_geopackage_creates_works_with_history(session: Session, make_org, tmp_p
     assert (first.start_date, first.end_date) == (date(2027, 3, 1), date(2027, 6, 30))
     assert from_db(first.geom).equals(rd_line(0))
     assert first.geom.srid == bound_srid()
-    [change] = session.execute(select(WorkChange).where(WorkChange.work_id == first.id)).scalars()
+    [change] = history(session, first)
     assert (change.action.value, change.version, change.actor) == ("create", 1, "system:import")
     assert change.changes["title"] == [None, "Vervangen riool 1"]
     assert change.changes["discipline_code"] == [None, "sewer"]
@@ -63,6 +64,7 @@ def test_reimport_is_idempotent_and_updates_by_reference(
 ) -> None:
     org = make_org()
     run(session, org, gpkg(tmp_path))
+    created = [history(session, w)[0].changes for w in works_of(session, org)]
     again = run(session, org, gpkg(tmp_path))
     assert again.counts()["unchanged"] == 3 and again.changed_work_ids == []
 
@@ -95,6 +97,10 @@ def test_reimport_is_idempotent_and_updates_by_reference(
         "title": ["Vervangen riool 2", "Riool en kolken"],
         "end_date": ["2027-06-30", "2027-09-30"],
     }
+    # the creation still shows what the first file gave
+    assert [history(session, w)[0].changes for w in works] == created
+    assert created[1]["title"] == [None, "Vervangen riool 2"]
+    assert created[1]["end_date"] == [None, "2027-06-30"]
 
 
 def test_dry_run_writes_nothing(session: Session, make_org, tmp_path) -> None:
@@ -138,6 +144,7 @@ def test_cancel_missing(session: Session, make_org, tmp_path) -> None:
         select(WorkChange).where(WorkChange.work_id == third.id, WorkChange.version == 2)
     ).scalars()
     assert change.changes == {"phase_code": ["planned", "cancelled"]}
+    assert history(session, third)[0].changes["phase_code"] == [None, "planned"]
     # a cancelled work is no longer "missing"
     assert run(session, org, shorter, dry_run=True).missing == []
 
@@ -288,9 +295,8 @@ def test_imported_history_is_what_the_form_records(
     )
 
     def created(work: Work) -> dict[str, Any]:
-        return session.execute(
-            select(WorkChange.changes).where(WorkChange.work_id == work.id)
-        ).scalar_one()
+        [creation] = history(session, work)
+        return creation.changes
 
     assert imported.budget is not None and imported.excavation
     assert created(imported) == created(formed)

@@ -18,7 +18,15 @@ from kip.errors import NotFound, StaleVersion, ValidationError
 from kip.geo import from_db
 from kip.models import Role, Work, WorkChange, WorkChangeAction
 from kip.services.organisations import add_organisation
-from kip.services.works import WorkData, create_work, delete_work, get_work, history, update_work
+from kip.services.works import (
+    WorkData,
+    create_work,
+    delete_work,
+    get_work,
+    history,
+    restore_work,
+    update_work,
+)
 
 SRID = 28992
 STREET = LineString([(174000, 450000), (174100, 450000)])
@@ -146,6 +154,84 @@ def test_update_of_the_geometry_records_both_shapes(
     old, new = last.changes["geom"]
     assert wkt.loads(old).equals(STREET)
     assert wkt.loads(new).equals(moved)
+
+
+def test_the_creation_shows_the_values_given_after_every_later_change(
+    session: Session, make_org
+) -> None:
+    """A creation is stored without its values; the history works them out from the work
+    as it is now, undoing each later change - and shows what was given, exactly."""
+    org = make_org()
+    coordinator = Actor(label="user:1", organisation_id=org.id, role=Role.COORDINATOR)
+    planner = Actor(label="user:2", organisation_id=org.id, role=Role.PLANNER)
+    work = create_work(
+        session,
+        planner,
+        org.id,
+        WorkData(
+            title="Riolering Kerkstraat",
+            discipline="sewer",
+            phase="design",
+            geometry=STREET,
+            start_date=date(2027, 3, 1),
+            end_date=date(2027, 6, 30),
+            description="Eerste fase",
+            excavation=True,
+            external_ref="R-7",
+            budget=Decimal("1000.50"),
+            tags=["climate_adaptation"],
+        ),
+    )
+    stored = session.execute(
+        select(WorkChange.changes).where(WorkChange.work_id == work.id)
+    ).scalar_one()
+    assert stored == {}  # each value is kept once: on the work
+    given = history(session, work)[0].changes
+    assert given == {
+        "title": [None, "Riolering Kerkstraat"],
+        "discipline_code": [None, "sewer"],
+        "phase_code": [None, "design"],
+        "geom": [None, STREET.wkt],
+        "start_date": [None, "2027-03-01"],
+        "end_date": [None, "2027-06-30"],
+        "description": [None, "Eerste fase"],
+        "precision": [None, "day"],
+        "excavation": [None, True],
+        "traffic_impact": [None, "none"],
+        "visibility": [None, "partners"],
+        "external_ref": [None, "R-7"],
+        "budget": [None, "1000.50"],
+        "tags": [None, ["climate_adaptation"]],
+    }
+
+    moved = LineString([(174000, 450050), (174100, 450050)])
+    update_work(
+        session,
+        planner,
+        work,
+        data_of(work, title="Riool Kerkstraat", geometry=moved, description="", tags=[]),
+        expected_version=1,
+    )
+    update_work(
+        session,
+        planner,
+        work,
+        data_of(work, phase="planned", budget=None, end_date=date(2027, 8, 31)),
+        expected_version=2,
+    )
+    delete_work(session, planner, work, expected_version=3)
+    restore_work(session, coordinator, work)
+    update_work(session, planner, work, data_of(work, title="Riool"), expected_version=5)
+    session.expire_all()
+    work = get_work(session, work.id)
+
+    entries = history(session, work)
+    assert [e.version for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert entries[0].action == WorkChangeAction.CREATE
+    assert entries[0].actor == "user:2"
+    assert entries[0].changes == given
+    assert entries[1].changes["description"] == ["Eerste fase", ""]
+    assert entries[5].changes == {"title": ["Riool Kerkstraat", "Riool"]}
 
 
 def test_update_that_changes_nothing_writes_nothing(

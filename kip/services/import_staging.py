@@ -6,7 +6,6 @@ table is temporary (``ON COMMIT DROP``) and dropped again when the import ends.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,6 @@ from .. import geo
 from ..actors import Actor
 from ..errors import StaleVersion
 from ..io.rows import Rows
-from .works import history_value
 
 STAGE = "kip_import_stage"
 # The staged columns, as the works table names them, in COPY order.
@@ -301,8 +299,8 @@ def insert_new(
     which: np.ndarray,
     srid: int,
 ) -> list[int]:
-    """COPY the rows ``which`` (indexes) into works as new works, and their history into
-    work_changes, as :func:`kip.services.works.create_work` writes it. Returns the new
+    """COPY the rows ``which`` (indexes) into works as new works, and their creation into
+    work_changes, as :func:`kip.services.works.create_work` records it. Returns the new
     works' ids, in the order of ``which``.
 
     The ids come from the works' own sequence first, so that both COPYs can carry them:
@@ -333,42 +331,13 @@ def insert_new(
         for work_id, *record, geometry in zip(ids, *data, geo.ewkb(geoms, srid), strict=True):
             copy.write_row((work_id, organisation_id, *record, geometry))
 
-    wkts = shapely.to_wkt(geoms, rounding_precision=-1)
-    changes = _created_changes(cols, wkts)
+    # A creation is recorded without its values, as create_work records it: the history
+    # works them out from the work itself (kip.services.works.history).
     with cursor.copy(f"COPY work_changes ({_HISTORY}) FROM STDIN") as copy:
-        fixed = (organisation_id, 1, "create", actor.label, actor.user_id, actor.token_id)
-        for work_id, change in zip(ids, changes, strict=True):
-            copy.write_row((work_id, *fixed, change))
+        fixed = (organisation_id, 1, "create", actor.label, actor.user_id, actor.token_id, "{}")
+        for work_id in ids:
+            copy.write_row((work_id, *fixed))
     return ids
-
-
-def _created_changes(cols: dict[str, list[Any]], wkts: np.ndarray) -> list[str]:
-    """The history (JSON) of each new work: every field the work was created with, as
-    [null, value] - what ``create_work`` records, field by field (empty fields left out).
-
-    Built column by column from JSON fragments (a value that repeats, like a discipline,
-    is encoded once): a hundred thousand rows take a fraction of a second.
-    """
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    fragments = []
-    for name in STAGE_COLUMNS[2:-1]:
-        cache: dict[Any, str] = {}
-        column = []
-        for value in cols[name]:
-            key = (type(value), tuple(value)) if isinstance(value, list) else (type(value), value)
-            fragment = cache.get(key)
-            if fragment is None:
-                fragment = (
-                    ""
-                    if value is None or value == "" or value == []
-                    else f',"{name}":[null,{dumps(history_value(value))}]'
-                )
-                if len(cache) < 10_000:  # repeated values only; not every title
-                    cache[key] = fragment
-            column.append(fragment)
-        fragments.append(column)
-    fragments.append([f',"geom":[null,{dumps(w)}]' for w in wkts.tolist()])
-    return ["{" + "".join(parts)[1:] + "}" for parts in zip(*fragments, strict=True)]
 
 
 def apply_staged(

@@ -7,7 +7,7 @@ same way. They flush and never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -152,13 +152,8 @@ def create_work(session: Session, actor: Actor, organisation_id: int, data: Work
     work = Work(organisation_id=organisation_id, **values)
     session.add(work)
     session.flush()
-    _record(
-        session,
-        actor,
-        work,
-        WorkChangeAction.CREATE,
-        {k: [None, history_value(v)] for k, v in values.items() if v not in (None, "", [])},
-    )
+    # The values a work was created with are not written twice: see history().
+    _record(session, actor, work, WorkChangeAction.CREATE, {})
     session.flush()
     on_work_saved(session, actor.label, work)
     return work
@@ -240,13 +235,54 @@ def _flush_versioned(session: Session, work: Work) -> None:
         ) from None
 
 
-def history(session: Session, work: Work) -> list[WorkChange]:
-    """The changes of a work, oldest first."""
-    return list(
-        session.execute(
-            select(WorkChange).where(WorkChange.work_id == work.id).order_by(WorkChange.version)
-        ).scalars()
-    )
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a work as the history shows it: ``changes`` is {field: [old, new]}."""
+
+    version: int
+    action: WorkChangeAction
+    actor: str
+    organisation_id: int
+    changed_at: datetime
+    changes: dict[str, list[Any]]
+
+
+def history(session: Session, work: Work) -> list[HistoryEntry]:
+    """The changes of a work, oldest first; the creation with every value it was given.
+
+    A creation is stored without its values (``{}``): they are the work's values now with
+    every later change undone, newest first, since each change keeps the value it replaced.
+    Each fact is stored once - a bulk import of 100,000 works would otherwise write every
+    value, geometry included, a second time. (Creations recorded with their values, as
+    before, are shown as they were recorded.)
+    """
+    stored = session.execute(
+        select(WorkChange).where(WorkChange.work_id == work.id).order_by(WorkChange.version)
+    ).scalars()
+    entries = [
+        HistoryEntry(
+            c.version, c.action, c.actor, c.organisation_id, c.changed_at, dict(c.changes or {})
+        )
+        for c in stored
+    ]
+    for i, entry in enumerate(entries):
+        if entry.action == WorkChangeAction.CREATE and not entry.changes:
+            entries[i] = replace(entry, changes=_created_with(work, entries[i + 1 :]))
+    return entries
+
+
+def _created_with(work: Work, later: list[HistoryEntry]) -> dict[str, list[Any]]:
+    """The values ``work`` was created with, as ``create_work`` would have recorded them:
+    its values now, each change in ``later`` undone from the newest back."""
+    values = {
+        attribute: history_value(getattr(work, attribute))
+        for attribute in (_ATTRIBUTE.get(f.name, f.name) for f in fields(WorkData))
+    }
+    for entry in reversed(later):
+        for name, (old, _new) in entry.changes.items():
+            if name in values:  # not deleted_at, say: no value a work is created with
+                values[name] = old
+    return {name: [None, value] for name, value in values.items() if value not in (None, "", [])}
 
 
 def _same(old: Any, new: Any) -> bool:
