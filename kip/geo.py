@@ -6,6 +6,7 @@ latitude/longitude is ever swapped. Nothing in this module knows Flask or a sess
 
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 
 import numpy as np
@@ -87,12 +88,31 @@ def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
 
 def ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
     """Geometries as EWKB bytes (what a binary COPY or ``ST_GeomFromEWKB`` takes), None
-    where there is none."""
+    where there is none.
+
+    The SRID is spliced into little-endian WKB (the type's SRID flag set, the SRID after
+    it) rather than set on every geometry first: ``shapely.set_srid`` copies each one,
+    three times the cost for a hundred thousand.
+
+    >>> from shapely import Point
+    >>> ewkb(np.array([Point(1, 2), None]), 28992)[0].hex()
+    '010100002040710000000000000000f03f0000000000000040'
+    """
     out = np.full(len(geoms), None, dtype=object)
     present = ~shapely.is_missing(geoms) if len(geoms) else np.zeros(0, dtype=bool)
     if present.any():
-        out[present] = shapely.to_wkb(shapely.set_srid(geoms[present], srid), include_srid=True)
+        srid_bytes = struct.pack("<I", srid)
+        out[present] = [
+            b[:1]
+            + (int.from_bytes(b[1:5], "little") | _SRID_FLAG).to_bytes(4, "little")
+            + srid_bytes
+            + b[5:]
+            for b in shapely.to_wkb(geoms[present], byte_order=1).tolist()
+        ]
     return out
+
+
+_SRID_FLAG = 0x20000000  # EWKB: an SRID follows the type
 
 
 def from_db(value: WKBElement) -> BaseGeometry:

@@ -309,16 +309,14 @@ def insert_new(
     if not len(which):
         return []
     conn = session.connection()
-    ids = (
-        conn.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('works', 'id')) FROM generate_series(1, :n)"
-            ),
-            {"n": len(which)},
-        )
-        .scalars()
-        .all()
-    )
+    # One array, not a row per id: half the time for a hundred thousand.
+    ids: list[int] = conn.execute(
+        text(
+            "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('works', 'id'))"
+            " FROM generate_series(1, :n))"
+        ),
+        {"n": len(which)},
+    ).scalar_one()
     cols = {name: _pick(values, which) for name, values in rows.columns.items()}
     geoms = rows.columns["geom"][which]
     names = STAGE_COLUMNS[2:]
