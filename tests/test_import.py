@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ def test_one_bad_row_means_nothing_is_written(session: Session, make_org, tmp_pa
         run(session, org, path)
 
     assert works_of(session, org) == []
+    assert gc.isenabled()  # paused while the rows were checked, switched on again
     report = caught.value.report
     [bad] = [r for r in report.rows if r.problems]
     assert (bad.row, bad.problems[0]["field"]) == (2, "discipline")
