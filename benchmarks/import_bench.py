@@ -9,7 +9,10 @@ it created. The "schema floor" in between is the same COPY straight into KIP's w
 table, whose foreign keys, checks and GiST index cost what they cost whoever loads it.
 
     KIP_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python benchmarks/import_bench.py [--features 100000]
+        .venv/bin/python benchmarks/import_bench.py [--features 100000] [--rounds 3]
+
+Each round measures all four side by side (the machine's speed may drift between rounds);
+the figures at the end are medians, each ratio taken within its round.
 
 It creates a throwaway database on that server and drops it afterwards.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -206,9 +210,68 @@ def kip_import(app, path: Path, org_id: int) -> tuple[float, dict]:
     return time.perf_counter() - t0, report.counts()
 
 
+def measure_round(app, engine, path: Path, org_id: int) -> dict[str, float]:
+    """One round, side by side: the floor, the schema floor, KIP's import into an empty
+    works table, and the re-import of the same file; then the works are taken out again."""
+    floor_s, n = floor(engine, path)
+    schema_s = schema_floor(engine, path, org_id)
+    # The schema floor's rolled-back rows would otherwise burden KIP's own insert.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE works"))
+    first_s, first = kip_import(app, path, org_id)
+    again_s, again = kip_import(app, path, org_id)
+    assert (first["create"], again["unchanged"]) == (n, n), (first, again)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("TRUNCATE works CASCADE"))
+        conn.execute(text("VACUUM ANALYZE"))
+    print(
+        f"  round: floor {floor_s:.2f} s, schema floor {schema_s:.2f} s, "
+        f"import {first_s:.2f} s ({first_s / floor_s:.2f}x the floor), "
+        f"re-import {again_s:.2f} s ({again_s / floor_s:.2f}x)"
+    )
+    return {"n": n, "floor": floor_s, "schema": schema_s, "first": first_s, "again": again_s}
+
+
+def report(rounds: list[dict[str, float]]) -> None:
+    """Medians over the rounds; each ratio is taken within its round, then the median."""
+    n = rounds[0]["n"]
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    def ratio(key: str, base: str = "floor") -> float:
+        return statistics.median(r[key] / r[base] for r in rounds)
+
+    print(f"medians of {len(rounds)} round(s), {n:,} features:")
+    print(
+        f"floor  (pyogrio read + COPY + GiST index): {median('floor'):6.2f} s "
+        f"{n / median('floor'):9,.0f} features/s"
+    )
+    print(
+        f"schema floor (read + COPY into works, no checks, no history): "
+        f"{median('schema'):6.2f} s {n / median('schema'):9,.0f} features/s   "
+        f"ratio {ratio('schema'):.2f}x the floor"
+    )
+    print(
+        f"kip import, all new: {median('first'):6.2f} s "
+        f"{n / median('first'):9,.0f} features/s   ratio {ratio('first'):.2f}x the floor, "
+        f"{ratio('first', 'schema'):.2f}x the schema floor"
+    )
+    print(
+        f"kip re-import, same file, all unchanged: {median('again'):6.2f} s "
+        f"{n / median('again'):9,.0f} features/s   ratio {ratio('again'):.2f}x the floor"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of floor, schema floor, import and re-import, each on an empty works table",
+    )
     args = parser.parse_args()
     server = os.environ.get("KIP_TEST_DATABASE_URL") or os.environ.get("KIP_DATABASE_URL")
     if not server:
@@ -237,33 +300,8 @@ def main() -> None:
                 org_id = add_organisation(session, Actor.system("bench"), "Bench", "other").id
             engine = database(app).engine
 
-            floor_s, n = floor(engine, path)
-            schema_s = schema_floor(engine, path, org_id)
-            # The schema floor's rolled-back rows would otherwise burden KIP's own insert.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE works"))
-            first_s, first = kip_import(app, path, org_id)
-            again_s, again = kip_import(app, path, org_id)
-            floor_rate, first_rate = n / floor_s, n / first_s
-            print(
-                f"floor  (pyogrio read + COPY + GiST index): {floor_s:6.2f} s "
-                f"{floor_rate:9,.0f} features/s"
-            )
-            print(
-                f"schema floor (read + COPY into works, no checks, no history): "
-                f"{schema_s:6.2f} s {n / schema_s:9,.0f} features/s   "
-                f"ratio {schema_s / floor_s:.2f}x the floor"
-            )
-            print(
-                f"kip import, all new ({first['create']:,} created): {first_s:6.2f} s "
-                f"{first_rate:9,.0f} features/s   ratio {first_s / floor_s:.2f}x the floor, "
-                f"{first_s / schema_s:.2f}x the schema floor"
-            )
-            print(
-                f"kip re-import, same file ({again['unchanged']:,} unchanged): "
-                f"{again_s:6.2f} s {n / again_s:9,.0f} features/s   "
-                f"ratio {again_s / floor_s:.2f}x the floor"
-            )
+            rounds = [measure_round(app, engine, path, org_id) for _ in range(args.rounds)]
+            report(rounds)
             database(app).dispose()
     finally:
         with admin.connect() as conn:
