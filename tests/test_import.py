@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 from shapely import Point
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -102,6 +103,31 @@ def test_reimport_is_idempotent_and_updates_by_reference(
     assert [history(session, w)[0].changes for w in works] == created
     assert created[1]["title"] == [None, "Vervangen riool 2"]
     assert created[1]["end_date"] == [None, "2027-06-30"]
+
+
+def test_a_geometry_moved_by_less_than_a_millimetre_is_neither_written_nor_recorded(
+    session: Session, make_org, tmp_path
+) -> None:
+    """Within the tolerance a geometry is the same: a row updated for its title keeps its
+    stored geometry exactly, so the history (which records no geometry change) still
+    shows the geometry the work was created with."""
+    org = make_org()
+    run(session, org, gpkg(tmp_path, n=1))
+    [work] = works_of(session, org)
+    stored = from_db(work.geom)
+    nudged = shapely.transform(rd_line(0), lambda xy: xy + 0.0004)
+    newer = write_gis(
+        tmp_path / "newer.gpkg", [nudged], plan_fields(1, titel=["Vervangen riool, fase 2"])
+    )
+
+    report = run(session, org, newer)
+
+    assert [(r.action, r.changed) for r in report.rows] == [("update", ["title"])]
+    session.expire_all()
+    [work] = works_of(session, org)
+    assert work.title == "Vervangen riool, fase 2"
+    assert from_db(work.geom).equals_exact(stored, 0)
+    assert history(session, work)[0].changes["geom"] == [None, stored.wkt]
 
 
 def test_dry_run_writes_nothing(session: Session, make_org, tmp_path) -> None:

@@ -350,7 +350,15 @@ def apply_staged(
         return
     conn = session.connection()
     params = _history_params(actor, organisation_id)
-    writes = ", ".join(f"{c} = s.{c}" for c in _compared(present))
+    # A geometry within the tolerance of the stored one counts as unchanged and is not
+    # written either: every change to a work is in its history, which is what lets the
+    # history work out the values a work was created with.
+    writes = ", ".join(
+        "geom = CASE WHEN s.changes ? 'geom' THEN s.geom ELSE w.geom END"
+        if c == "geom"
+        else f"{c} = s.{c}"
+        for c in _compared(present)
+    )
     updated = conn.execute(
         text(
             f"""WITH upd AS (
