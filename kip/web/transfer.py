@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+from typing import Any
+
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,6 +21,16 @@ from ..services.imports import ImportRejected, ImportSettings, import_file
 from ..services.search import WorkFilter
 
 bp = Blueprint("transfer", __name__)
+
+# What the report's actions mean, in the reader's language.
+ACTIONS = {
+    "create": _l("new"),
+    "update": _l("changed"),
+    "restore": _l("restored"),
+    "unchanged": _l("unchanged"),
+    "error": _l("problem"),
+    "missing": _l("no longer in the file"),
+}
 
 
 class ImportForm(FlaskForm):
@@ -60,7 +73,35 @@ def import_page() -> str | tuple[str, int]:
             report, problem, status = rejected.report.to_dict(), rejected.message, 422
         except KipError as error:
             problem, status = error.message, error.status
-    return render_template("works/import.html", form=form, report=report, problem=problem), status
+    runs = row_runs(report["rows"]) if report else []
+    return render_template(
+        "works/import.html", form=form, report=report, runs=runs, actions=ACTIONS, problem=problem
+    ), status
+
+
+def row_runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's rows for a page: consecutive rows with the same outcome (what happens,
+    which fields change, which problems) as one line, "rows 1-99,998: create", so that a
+    file of 100,000 works reads as a few lines - every row accounted for - rather than as a
+    table of 100,000."""
+
+    def outcome(row: dict[str, Any]) -> tuple:
+        problems = tuple((p["field"], p["message"]) for p in row.get("problems", ()))
+        return row["action"], tuple(row.get("changed", ())), problems
+
+    runs = []
+    for _, group in groupby(rows, key=outcome):
+        same = list(group)
+        first, last = same[0], same[-1]
+        runs.append(
+            {
+                **first,
+                "last_row": last["row"],
+                "last_ref": last.get("external_ref"),
+                "count": len(same),
+            }
+        )
+    return runs
 
 
 @bp.get("/works/export")
