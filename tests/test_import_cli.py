@@ -108,3 +108,21 @@ def test_unknown_organisation(kip, tmp_path: Path) -> None:
     path = write_gis(tmp_path / "plan.gpkg", [rd_line(0)], plan_fields(1))
     result = kip("import", str(path), "--org", "Nobody")
     assert result.exit_code == 1 and "no organisation 'Nobody'" in result.output
+
+
+def test_rows_with_the_same_outcome_are_one_line(kip, org, connection, tmp_path) -> None:
+    ends = ["2027-06-30"] * 30
+    ends[11] = "2027-01-01"  # row 12 ends before it starts
+    path = write_gis(
+        tmp_path / "plan.gpkg", [rd_line(i) for i in range(30)], plan_fields(30, einddatum=ends)
+    )
+
+    result = kip("import", str(path), "--org", org, "--dry-run")
+
+    lines = result.output.splitlines()
+    header = next(i for i, ln in enumerate(lines) if ln.strip().startswith("row"))
+    table = lines[header + 1 : header + 4]
+    assert "1-11" in table[0] and "RIO-001…RIO-011" in table[0] and "create" in table[0]
+    assert "12" in table[1] and "end_date: the end (2027-01-01)" in table[1]
+    assert "13-30" in table[2] and "18 rows" in table[2]
+    assert "29 to create" in lines[header + 4]

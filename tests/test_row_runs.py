@@ -1,8 +1,8 @@
-"""The import page's report lines: consecutive rows with the same outcome together."""
+"""An import report for a reader: consecutive rows with the same outcome together."""
 
 from __future__ import annotations
 
-from kip.web.transfer import row_runs
+from kip.services.imports import row_runs
 
 
 def row(n: int, action: str = "create", **kw) -> dict:

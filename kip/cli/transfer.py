@@ -78,6 +78,8 @@ def import_command(
 
 
 def _show(report, fmt: str) -> None:
+    from ..services.imports import row_runs
+
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
@@ -87,15 +89,23 @@ def _show(report, fmt: str) -> None:
         click.echo(f"warning: {note}")
     if report.ignored_columns:
         click.echo(f"columns not used: {', '.join(report.ignored_columns)}")
-    click.echo(f"{'row':>6}  {'reference':<20}  {'what':<9}  detail")
-    for r in report.rows:
-        if r.problems:
-            detail = "; ".join(f"{p['field']}: {p['message']}" for p in r.problems)
-        elif r.changed:
-            detail = "changed " + ", ".join(r.changed)
+    # Consecutive rows with the same outcome on one line: a file of 100,000 new works is a
+    # line, not 100,000 (--format json has every row).
+    click.echo(f"{'row':>13}  {'reference':<20}  {'what':<9}  detail")
+    for r in row_runs(report.to_dict()["rows"]):
+        rows, ref = str(r["row"]), (r.get("external_ref") or "-")[:20]
+        if r["count"] > 1:
+            rows = f"{r['row']}-{r['last_row']}"
+            ref = f"{ref[:9]}…{(r.get('last_ref') or '-')[:10]}"
+        if r.get("problems"):
+            detail = "; ".join(f"{p['field']}: {p['message']}" for p in r["problems"])
+        elif r.get("changed"):
+            detail = "changed " + ", ".join(r["changed"])
+        elif r.get("work_id"):
+            detail = f"work {r['work_id']}" if r["count"] == 1 else f"{r['count']:,} works"
         else:
-            detail = f"work {r.work_id}" if r.work_id else ""
-        click.echo(f"{r.row:>6}  {(r.external_ref or '-')[:20]:<20}  {r.action:<9}  {detail}")
+            detail = f"{r['count']:,} rows" if r["count"] > 1 else ""
+        click.echo(f"{rows:>13}  {ref:<20}  {r['action']:<9}  {detail}")
     for m in report.missing:
         what = "cancelled" if report.cancel_missing and report.applied else "missing"
         click.echo(

@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +329,29 @@ def _results(rows: Rows, found: dict[int, tuple[int, str, list[str] | None]]) ->
         changed = [staging.FIELD_OF.get(k, k) for k in keys or ()]
         results.append(RowResult(i + 1, refs[i], action, work_id, changed))
     return results
+
+
+def row_runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A report's rows (as in ``to_dict``) for a reader: consecutive rows with the same
+    outcome (what happens, which fields change, which problems) as one line, "rows
+    1-99,998: create", so that a file of 100,000 works reads as a few lines - every row
+    accounted for - rather than as 100,000. Each run is its first row with ``last_row``,
+    ``last_ref`` and ``count``."""
+
+    def outcome(row: dict[str, Any]) -> tuple:
+        problems = tuple((p["field"], p["message"]) for p in row.get("problems", ()))
+        return row["action"], tuple(row.get("changed", ())), problems
+
+    runs = []
+    for _, group in groupby(rows, key=outcome):
+        same = list(group)
+        first, last = same[0], same[-1]
+        runs.append(
+            {
+                **first,
+                "last_row": last["row"],
+                "last_ref": last.get("external_ref"),
+                "count": len(same),
+            }
+        )
+    return runs

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-from typing import Any
-
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +14,7 @@ from ..errors import KipError
 from ..io.columns import Mapping
 from ..security import current_actor
 from ..services.exports import FORMATS, export_works
-from ..services.imports import ImportRejected, ImportSettings, import_file
+from ..services.imports import ImportRejected, ImportSettings, import_file, row_runs
 from ..services.search import WorkFilter
 
 bp = Blueprint("transfer", __name__)
@@ -77,31 +74,6 @@ def import_page() -> str | tuple[str, int]:
     return render_template(
         "works/import.html", form=form, report=report, runs=runs, actions=ACTIONS, problem=problem
     ), status
-
-
-def row_runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The report's rows for a page: consecutive rows with the same outcome (what happens,
-    which fields change, which problems) as one line, "rows 1-99,998: create", so that a
-    file of 100,000 works reads as a few lines - every row accounted for - rather than as a
-    table of 100,000."""
-
-    def outcome(row: dict[str, Any]) -> tuple:
-        problems = tuple((p["field"], p["message"]) for p in row.get("problems", ()))
-        return row["action"], tuple(row.get("changed", ())), problems
-
-    runs = []
-    for _, group in groupby(rows, key=outcome):
-        same = list(group)
-        first, last = same[0], same[-1]
-        runs.append(
-            {
-                **first,
-                "last_row": last["row"],
-                "last_ref": last.get("external_ref"),
-                "count": len(same),
-            }
-        )
-    return runs
 
 
 @bp.get("/works/export")
