@@ -230,6 +230,8 @@ def test_the_creation_shows_the_values_given_after_every_later_change(
     assert entries[0].action == WorkChangeAction.CREATE
     assert entries[0].actor == "user:2"
     assert entries[0].changes == given
+    # plain JSON values, as the API sends them: no enum members, no dates
+    assert {type(value) for _, value in given.values()} <= {str, bool, list}
     assert entries[1].changes["description"] == ["Eerste fase", ""]
     assert entries[5].changes == {"title": ["Riool Kerkstraat", "Riool"]}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -110,14 +111,14 @@ def _values(data: WorkData) -> dict[str, Any]:
 
 def history_value(value: Any) -> Any:
     """A value as it goes into the history (JSON)."""
+    if isinstance(value, Enum):  # before str: a StrEnum is one
+        return value.value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if hasattr(value, "value"):  # enums
-        return value.value
     if isinstance(value, list):
         return [history_value(v) for v in value]
     if hasattr(value, "desc") or isinstance(value, BaseGeometry):  # geometries
