@@ -84,6 +84,18 @@ def database_url(throwaway: Throwaway) -> str:
     return url
 
 
+@pytest.fixture
+def committed_engine(throwaway: Throwaway) -> Iterator[Engine]:
+    """A migrated database of this test's own, where sessions really commit (for what two
+    transactions do to each other)."""
+    url = throwaway.create()
+    engine = create_engine(url)
+    migrate.upgrade(engine, SRID)
+    yield engine
+    engine.dispose()
+    throwaway.drop(url)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["KIP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))

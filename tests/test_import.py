@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from test_import_files import lonlat_point, plan_fields, rd_line, write_gis, zip
 
 from kip.actors import Actor
 from kip.db import bound_srid
+from kip.errors import StaleVersion
 from kip.geo import from_db
-from kip.models import Work, WorkChange
+from kip.models import Role, Work, WorkChange
+from kip.services import import_staging
 from kip.services.imports import ImportRejected, ImportReport, ImportSettings, import_file
-from kip.services.works import history
+from kip.services.organisations import add_organisation
+from kip.services.works import data_of, get_work, history, update_work
 
 SETTINGS = ImportSettings(region_bbox=(3.2, 50.7, 7.3, 53.6), max_bytes=10_000_000)
 ACTOR = Actor.system("import")
@@ -350,3 +354,43 @@ def test_a_moved_work_has_its_geometry_change_in_the_history_as_the_form_writes_
     ).scalars()
     assert change.changes == {"geom": [before["RIO-002"].wkt, from_db(work.geom).wkt]}
     assert from_db(work.geom).equals(rd_line(5))
+
+
+def test_a_work_changed_by_someone_else_during_an_import_stops_it(
+    committed_engine, tmp_path, monkeypatch
+) -> None:
+    """Two people, one work: a planner edits it in the form while a re-import of the plan
+    is between reading it and writing it. The import answers StaleVersion and writes
+    nothing at all; the planner's edit stands."""
+    with Session(committed_engine) as setup:
+        org = add_organisation(setup, Actor.system("test"), "Netbeheer Ede", "department")
+        run(setup, org, gpkg(tmp_path, n=2))
+        setup.commit()
+        org_id = org.id
+    planner = Actor(label="user:9", organisation_id=org_id, role=Role.PLANNER)
+    newer = gpkg(tmp_path, n=2, name="newer.gpkg", titel=["Riool 1", "Riool 2"])
+
+    really_apply = import_staging.apply_staged
+
+    def someone_edits_first(session, *args, **kw):
+        with Session(committed_engine) as form:
+            [first] = form.execute(
+                select(Work).where(Work.organisation_id == org_id, Work.external_ref == "RIO-001")
+            ).scalars()
+            update_work(form, planner, first, replace(data_of(first), phase="final"), 1)
+            form.commit()
+        return really_apply(session, *args, **kw)
+
+    monkeypatch.setattr(import_staging, "apply_staged", someone_edits_first)
+    with Session(committed_engine) as importer, pytest.raises(StaleVersion) as caught:
+        import_file(importer, ACTOR, org_id, newer, settings=SETTINGS)
+    assert caught.value.status == 409 and "changed by somebody else" in caught.value.message
+
+    with Session(committed_engine) as check:
+        works = works_of(check, org)
+        assert [(w.title, w.phase_code, w.version) for w in works] == [
+            ("Vervangen riool 1", "final", 2),
+            ("Vervangen riool 2", "planned", 1),
+        ]
+        assert [e.actor for e in history(check, works[0])] == ["system:import", "user:9"]
+        assert get_work(check, works[1].id).title == "Vervangen riool 2"

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from shapely import GeometryCollection, LineString, Point, Polygon, wkt
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from kip import migrate
 from kip.actors import Actor
 from kip.errors import NotFound, StaleVersion, ValidationError
 from kip.geo import from_db
@@ -286,17 +284,6 @@ def test_an_invalid_update_leaves_the_work_as_it_was(
 
 
 # -- two editors at once ------------------------------------------------------------------
-
-
-@pytest.fixture
-def committed_engine(throwaway) -> Iterator[Engine]:
-    """A migrated database of this test's own, where sessions really commit."""
-    url = throwaway.create()
-    engine = create_engine(url)
-    migrate.upgrade(engine, SRID)
-    yield engine
-    engine.dispose()
-    throwaway.drop(url)
 
 
 def planner(name: str, organisation_id: int) -> Actor:
