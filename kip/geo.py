@@ -86,6 +86,9 @@ def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
     return from_shape(geom, srid=srid)
 
 
+_SRID_FLAG = 0x20000000  # EWKB: an SRID follows the type
+
+
 def ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
     """Geometries as EWKB bytes (what a binary COPY or ``ST_GeomFromEWKB`` takes), None
     where there is none.
@@ -110,9 +113,6 @@ def ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
             for b in shapely.to_wkb(geoms[present], byte_order=1).tolist()
         ]
     return out
-
-
-_SRID_FLAG = 0x20000000  # EWKB: an SRID follows the type
 
 
 def from_db(value: WKBElement) -> BaseGeometry:

@@ -161,10 +161,10 @@ def test_the_creation_shows_the_values_given_after_every_later_change(
     as it is now, undoing each later change - and shows what was given, exactly."""
     org = make_org()
     coordinator = Actor(label="user:1", organisation_id=org.id, role=Role.COORDINATOR)
-    planner = Actor(label="user:2", organisation_id=org.id, role=Role.PLANNER)
+    editor = planner("2", org.id)
     work = create_work(
         session,
-        planner,
+        editor,
         org.id,
         WorkData(
             title="Riolering Kerkstraat",
@@ -205,21 +205,21 @@ def test_the_creation_shows_the_values_given_after_every_later_change(
     moved = LineString([(174000, 450050), (174100, 450050)])
     update_work(
         session,
-        planner,
+        editor,
         work,
         data_of(work, title="Riool Kerkstraat", geometry=moved, description="", tags=[]),
         expected_version=1,
     )
     update_work(
         session,
-        planner,
+        editor,
         work,
         data_of(work, phase="planned", budget=None, end_date=date(2027, 8, 31)),
         expected_version=2,
     )
-    delete_work(session, planner, work, expected_version=3)
+    delete_work(session, editor, work, expected_version=3)
     restore_work(session, coordinator, work)
-    update_work(session, planner, work, data_of(work, title="Riool"), expected_version=5)
+    update_work(session, editor, work, data_of(work, title="Riool"), expected_version=5)
     session.expire_all()
     work = get_work(session, work.id)
 
