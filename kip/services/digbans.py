@@ -10,7 +10,7 @@ create, change and end them. Functions flush and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import shapely
@@ -157,7 +157,8 @@ def pending_proposals(
 def accept_proposal(
     session: Session, actor: Actor, work_id: int, settings: Mapping | None = None
 ) -> DigBan:
-    """Create the ban proposed for the completed road work ``work_id``."""
+    """Create the ban proposed for the completed road work ``work_id``, in the name of the
+    coordinator's organisation."""
     policy.require_coordinator(actor)
     work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
     proposal = engine_bans.propose_dig_ban(work, settings) if work is not None else None
@@ -165,7 +166,10 @@ def accept_proposal(
         p.source_work_id for p in engine_bans.pending_proposals(session, settings)
     }:
         raise NotFound(f"no pending dig ban proposal for work {work_id}")
-    return engine_bans.create_dig_ban(session, actor, proposal)
+    # The ban is imposed by the coordinator's organisation: naming the work's own would
+    # tell every partner who worked there (docs/security.md).
+    imposed = replace(proposal, organisation_id=actor.organisation_id or proposal.organisation_id)
+    return engine_bans.create_dig_ban(session, actor, imposed)
 
 
 def update_dig_ban(
