@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "DIG_BAN_BUFFER_M": 1.0,
     "DIG_BAN_YEARS": 3,
     "DIG_BAN_DISCIPLINES": ["road"],
+    # The title and reason a proposed ban gets (stored with the ban, in the deployment's
+    # language; ``{years}`` is DIG_BAN_YEARS). They never name the work: see docs/security.md.
+    "DIG_BAN_TITLE": "Graafverbod na nieuwe verharding",
+    "DIG_BAN_REASON": "Nieuwe verharding: {years} jaar niet openbreken, behalve bij calamiteiten.",
     # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
     # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.

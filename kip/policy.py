@@ -6,17 +6,24 @@
 - A planner or coordinator changes the works of their own organisation, and a write token
   those of its organisation; nobody changes another organisation's works.
 - Coordinators review clashes, manage dig bans and rules, and restore deleted works.
+- Of a work they may not see, a viewer learns nothing - not through what is computed from
+  it either (counts, windows, savings, distances, times, derived names) - with one
+  deliberate exception, :func:`clash_sight`: an organisation is told that its own work meets
+  a work it may not see, under which rule, and whether that is still so. docs/security.md
+  lists what is revealed and why.
 - Administrators manage organisations, users, tokens and reference lists.
 KIP's own commands (``Actor.system``) may do everything.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 
 from .actors import Actor
 from .errors import Forbidden, Unauthorized
-from .models import Phase, Role, TokenScope, Visibility, Work
+from .models import Clash, Phase, Role, TokenScope, Visibility, Work
 
 
 def is_coordinator(actor: Actor) -> bool:
@@ -67,6 +74,50 @@ def can_see_work(actor: Actor, work: Work, *, firm_phase: bool) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ClashSight:
+    """How much of a clash an actor sees, as WHERE clauses on :class:`Clash`.
+
+    - ``whole``: both sides and every measured fact. Coordinators see every clash whole;
+      a partner sees whole the clashes whose two sides they may see (a dig ban is seen by
+      every partner), and those a coordinator disclosed when their own organisation has a
+      work in them.
+    - ``redacted``: the clash exists, with its rule, kind and status, and nothing else - no
+      other side, no distance, days, score, times, meeting place, notes or history. Only
+      the organisation whose own work is the side it may see is told: it must know its
+      work is not clear to go ahead, and it can only learn this by saving works, which
+      leaves a trace; any other partner is told nothing.
+    - ``any``: one of the two.
+    The public sees no clashes at all (the services ask for a login first).
+    """
+
+    whole: ColumnElement[bool]
+    redacted: ColumnElement[bool]
+
+    @property
+    def any(self) -> ColumnElement[bool]:
+        return or_(self.whole, self.redacted)
+
+
+def clash_sight(actor: Actor) -> ClashSight:
+    """What ``actor`` may see of each clash (see :class:`ClashSight`)."""
+    if is_coordinator(actor):
+        return ClashSight(whole=true(), redacted=false())
+    if actor.is_public:
+        return ClashSight(whole=false(), redacted=false())
+    visible = select(Work.id).where(visible_works(actor))
+    a_seen = Clash.work_a_id.in_(visible)
+    b_seen = or_(Clash.dig_ban_id.is_not(None), Clash.work_b_id.in_(visible))
+    if actor.organisation_id is None:
+        return ClashSight(whole=and_(a_seen, b_seen), redacted=false())
+    own = select(Work.id).where(
+        Work.organisation_id == actor.organisation_id, Work.deleted_at.is_(None)
+    )
+    involved = or_(Clash.work_a_id.in_(own), Clash.work_b_id.in_(own))
+    whole = or_(and_(a_seen, b_seen), and_(Clash.disclosed, involved))
+    return ClashSight(whole=whole, redacted=and_(not_(whole), involved))
+
+
 def can_write(actor: Actor) -> bool:
     """May create and change works at all (of their own organisation)."""
     if actor.is_system:
@@ -105,8 +156,10 @@ def require_administrator(actor: Actor) -> None:
 
 
 __all__ = [
+    "ClashSight",
     "can_see_work",
     "can_write",
+    "clash_sight",
     "is_administrator",
     "is_coordinator",
     "is_partner",

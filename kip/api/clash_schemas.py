@@ -8,6 +8,7 @@ from ..models import REVIEW_STATUSES, ClashKind, ClashStatus
 from .schemas import LinkSchema, OrganisationRefSchema, Text
 
 NULLABLE_GEOMETRY = {"type": "object", "nullable": True}
+WITHHELD = {"description": "null when the clash is redacted for you"}
 
 
 class ClashQuerySchema(Schema):
@@ -83,13 +84,19 @@ class ClashPropertiesSchema(Schema):
     kind = fields.Str(required=True)
     status = fields.Str(required=True)
     rule = fields.Nested(RuleRefSchema, required=True)
-    score = fields.Float(required=True)
-    distance_m = fields.Float(required=True)
-    overlap_days = fields.Int(required=True)
-    gap_days = fields.Int(required=True)
-    shared_length_m = fields.Float(required=True)
+    score = fields.Float(required=True, allow_none=True, metadata=WITHHELD)
+    distance_m = fields.Float(required=True, allow_none=True, metadata=WITHHELD)
+    overlap_days = fields.Int(required=True, allow_none=True, metadata=WITHHELD)
+    gap_days = fields.Int(required=True, allow_none=True, metadata=WITHHELD)
+    shared_length_m = fields.Float(required=True, allow_none=True, metadata=WITHHELD)
     explanation = fields.Nested(ExplanationSchema, required=True)
-    redacted = fields.Bool(required=True, metadata={"description": "a side is hidden from you"})
+    redacted = fields.Bool(
+        required=True,
+        metadata={
+            "description": "your work meets a work you may not see: you are told the rule, "
+            "kind and status only"
+        },
+    )
     disclosed = fields.Bool(
         required=True,
         metadata={"description": "a coordinator showed both works to the partners involved"},
@@ -98,8 +105,8 @@ class ClashPropertiesSchema(Schema):
     work_b = fields.Nested(WorkSideSchema, allow_none=True)
     dig_ban = fields.Nested(DigBanSideSchema, allow_none=True)
     review = fields.Nested(ReviewSchema, required=True)
-    first_found_at = fields.DateTime(required=True)
-    measured_at = fields.DateTime(required=True)
+    first_found_at = fields.DateTime(required=True, allow_none=True, metadata=WITHHELD)
+    measured_at = fields.DateTime(required=True, allow_none=True, metadata=WITHHELD)
     resolved_at = fields.DateTime(allow_none=True)
 
 
@@ -115,8 +122,8 @@ class ClashFeatureSchema(Schema):
         allow_none=True,
         metadata={
             **NULLABLE_GEOMETRY,
-            "description": "where they meet (EPSG:4326); a point on your own work when the "
-            "other side is hidden from you",
+            "description": "where they meet (EPSG:4326); null when the other side is "
+            "hidden from you",
         },
     )
     properties = fields.Nested(ClashPropertiesSchema, required=True)
@@ -163,7 +170,6 @@ class WindowSchema(Schema):
 
 class CombinationSchema(Schema):
     works = fields.List(fields.Nested(WorkSideSchema), required=True)
-    hidden_works = fields.Int(required=True)
     organisation_ids = fields.List(fields.Int(), required=True)
     clash_ids = fields.List(fields.Int(), required=True)
     window = fields.Nested(WindowSchema, allow_none=True)
@@ -181,10 +187,13 @@ class CombinationListSchema(Schema):
 
 
 class DraftClashSchema(Schema):
+    """A clash the draft would have with a work or dig ban you may see (works you may not
+    see are not checked: a draft leaves no trace)."""
+
     kind = fields.Str(required=True)
     rule = fields.Nested(RuleRefSchema, required=True)
-    score = fields.Float(allow_none=True)
-    distance_m = fields.Float(allow_none=True)
+    score = fields.Float(required=True)
+    distance_m = fields.Float(required=True)
     overlap_days = fields.Int(required=True)
     gap_days = fields.Int(required=True)
     work = fields.Nested(WorkSideSchema, allow_none=True)

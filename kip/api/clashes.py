@@ -77,7 +77,8 @@ def ban_side(ban: DigBan) -> dict[str, Any]:
 
 
 def clash_feature(view: service.ClashView) -> dict[str, Any]:
-    c = view.clash
+    c, m = view.clash, view.measured
+    whole = m is not None
     return {
         "type": "Feature",
         "id": c.id,
@@ -86,21 +87,25 @@ def clash_feature(view: service.ClashView) -> dict[str, Any]:
             "kind": c.kind.value,
             "status": c.status.value,
             "rule": {"code": c.rule.code, "name": c.rule.name},
-            "score": c.score,
-            "distance_m": c.distance_m,
-            "overlap_days": c.overlap_days,
-            "gap_days": c.gap_days,
-            "shared_length_m": c.shared_length_m,
+            "score": m.score if m else None,
+            "distance_m": m.distance_m if m else None,
+            "overlap_days": m.overlap_days if m else None,
+            "gap_days": m.gap_days if m else None,
+            "shared_length_m": m.shared_length_m if m else None,
             "explanation": view.explanation,
             "redacted": view.redacted,
             "disclosed": view.clash.disclosed,
             "work_a": work_side(view.work_a),
             "work_b": None if c.dig_ban_id else work_side(view.work_b),
             "dig_ban": ban_side(view.dig_ban) if view.dig_ban is not None else None,
-            "review": {"note": view.review_note, "by": c.reviewed_by, "at": c.reviewed_at},
-            "first_found_at": c.first_found_at,
-            "measured_at": c.measured_at,
-            "resolved_at": c.resolved_at,
+            "review": {
+                "note": view.review_note,
+                "by": c.reviewed_by if whole else None,
+                "at": c.reviewed_at if whole else None,
+            },
+            "first_found_at": c.first_found_at if whole else None,
+            "measured_at": c.measured_at if whole else None,
+            "resolved_at": c.resolved_at if whole else None,
         },
     }
 
@@ -210,7 +215,6 @@ class Combinations(MethodView):
             out.append(
                 {
                     "works": [work_side(w) for w in v.works],
-                    "hidden_works": v.hidden_works,
                     "organisation_ids": v.organisation_ids,
                     "clash_ids": v.clash_ids,
                     "window": {"start": c.window[0], "end": c.window[1]} if c.window else None,
@@ -239,12 +243,11 @@ class Check(MethodView):
         found = service.check_work(db.session(), actor, work_data(feature["properties"], geometry))
         out = []
         for d in found:
-            hidden = d.other is None
             out.append(
                 {
                     "kind": d.found.kind,
                     "rule": {"code": d.rule.code, "name": d.rule.name},
-                    "score": None if hidden else d.found.score,
+                    "score": d.found.score,
                     "distance_m": d.distance_m,
                     "overlap_days": d.found.overlap_days,
                     "gap_days": d.found.gap_days,

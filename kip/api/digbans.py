@@ -45,6 +45,7 @@ blp.before_request(csrf_for_session_writes)
 
 
 def ban_feature(ban: DigBan) -> dict[str, Any]:
+    source = bans.shown_source(db.session(), current_actor(), ban)
     return {
         "type": "Feature",
         "id": ban.id,
@@ -53,7 +54,7 @@ def ban_feature(ban: DigBan) -> dict[str, Any]:
             "title": ban.title,
             "reason": ban.reason,
             "organisation_id": ban.organisation_id,
-            "source_work_id": ban.source_work_id,
+            "source_work_id": source,
             "start_date": ban.start_date,
             "end_date": ban.end_date,
             "version": ban.version,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..config import DEFAULTS
@@ -84,16 +84,29 @@ def _window(works: list[Work]) -> tuple[tuple[date, date] | None, str | None]:
 
 
 def combinations(
-    session: Session, settings: Mapping | None = None, *, organisation_id: int | None = None
+    session: Session,
+    settings: Mapping | None = None,
+    *,
+    visible: ColumnElement[bool] | None = None,
+    organisation_id: int | None = None,
 ) -> list[Combination]:
-    """The combination proposals, largest saving first."""
+    """The combination proposals, largest saving first.
+
+    ``visible`` (a WHERE clause on :class:`Work`) leaves every other work out of the graph,
+    as if it did not exist: the groups, windows and savings are those of the works it
+    admits. ``organisation_id`` keeps the groups with a work of that organisation.
+    """
     cfg = {**DEFAULTS, **(settings or {})}
-    rows = session.execute(
-        select(Clash.id, Clash.work_a_id, Clash.work_b_id, Clash.shared_length_m).where(
-            Clash.kind == ClashKind.OPPORTUNITY,
-            Clash.status.in_([ClashStatus.OPEN, ClashStatus.COMBINE]),
+    edges_query = select(Clash.id, Clash.work_a_id, Clash.work_b_id, Clash.shared_length_m).where(
+        Clash.kind == ClashKind.OPPORTUNITY,
+        Clash.status.in_([ClashStatus.OPEN, ClashStatus.COMBINE]),
+    )
+    if visible is not None:
+        admitted = select(Work.id).where(visible)
+        edges_query = edges_query.where(
+            Clash.work_a_id.in_(admitted), Clash.work_b_id.in_(admitted)
         )
-    ).all()
+    rows = session.execute(edges_query).all()
     uf = UnionFind()
     for _, a, b, _ in rows:
         uf.union(a, b)

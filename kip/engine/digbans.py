@@ -34,12 +34,15 @@ COMPLETED = "completed"
 @dataclass(frozen=True)
 class DigBanProposal:
     organisation_id: int
-    source_work_id: int
+    source_work_id: int | None
     title: str
     reason: str
     geometry: BaseGeometry
     start_date: date
     end_date: date
+    # The work's own title, for the coordinator who decides on the proposal; never stored
+    # with the ban.
+    source_title: str = ""
 
 
 def _years_later(day: date, years: int) -> date:
@@ -61,8 +64,11 @@ def propose_dig_ban(work: Work, settings: Mapping | None = None) -> DigBanPropos
     return DigBanProposal(
         organisation_id=work.organisation_id,
         source_work_id=work.id,
-        title=f"Graafverbod na {work.title}"[:200],
-        reason=f"new surface laid by work {work.id}",
+        source_title=work.title,
+        # The words say why, never which work: the ban is shown to every partner, the work
+        # may be confidential (docs/security.md).
+        title=str(cfg["DIG_BAN_TITLE"])[:200],
+        reason=str(cfg["DIG_BAN_REASON"]).format(years=int(cfg["DIG_BAN_YEARS"])),
         geometry=area,
         start_date=start,
         end_date=_years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1),

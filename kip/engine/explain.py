@@ -107,6 +107,25 @@ def clearing_sentence_one_sided(f: Facts, a: Side) -> str:
     )
 
 
+def condition_sentence(f: Facts) -> str:
+    """The rule's condition, met by a work the viewer may not see: nothing measured.
+
+    >>> f = Facts("Dig once", "opportunity", 25, 730, 3.0, 0, 120, 80.0)
+    >>> print(condition_sentence(f))  # doctest: +NORMALIZE_WHITESPACE
+    Dig once (opportunity): a work you may not see lies within 25 m, less than 730 days
+    apart in time.
+    """
+    if f.max_gap_days:
+        when = f"less than {f.max_gap_days} days apart in time"
+    else:
+        when = "at the same time"
+    return (
+        f"{f.rule_name} ({f.kind}): a work you may not see lies within "
+        f"{_metres(f.max_distance_m)}, {when}."
+    )
+
+
 def explain_one_sided(f: Facts, a: Side) -> dict[str, str]:
-    """The explanation for a viewer who may not see the other side of the clash."""
-    return {"facts": facts_sentence(f), "clears_if": clearing_sentence_one_sided(f, a)}
+    """The explanation for a viewer who may not see the other side of the clash: the
+    rule's own condition and limits (not secret), nothing that was measured."""
+    return {"facts": condition_sentence(f), "clears_if": clearing_sentence_one_sided(f, a)}

@@ -3,35 +3,25 @@
 What the API, the pages and the CLI call. Functions take the session and the actor, flush
 and never commit, and raise :class:`KipError`.
 
-**Who sees which clash** (issue 6, point 3). Clashes are for partners: the public sees none
-(:class:`~kip.errors.Unauthorized`). Coordinators and KIP itself see every clash whole. A
-planner or token sees the clashes that involve a work they may see
-(:func:`kip.policy.visible_works`); of a side they may not see (another organisation's
-confidential work) they learn only that it exists:
-
-- shown: the clash's kind, rule, status, score and measured facts (distance, days of
-  overlap or gap, length shared) - the facts are about the pair, and the planner needs
-  them to act;
-- withheld: the hidden work's id, title, description, organisation, contact, discipline
-  (a grid operator's confidential "electricity" is already a secret), phase, dates and
-  geometry; the explanation does not name it nor give its dates (no dated "starts after"
-  advice: that would give its period away); the review note and the notes in the
-  history (a coordinator may have named the other work there); its id in combinations;
-- the meeting place is reduced to *one point on the viewer's own work* (the point of
-  their work closest to where the two meet): where their own work is touched is theirs
-  to know; the shape of the meeting place (the shared stretch, the line to the other
-  work) would draw part of the hidden work, so it is not shown. The bbox filter tests
-  that same point, so boxes cannot probe the hidden part either; the organisation,
-  discipline and period filters look at visible sides only, so counts cannot tell what
-  a hidden side is.
+**Who sees which clash** is decided in one place, :func:`kip.policy.clash_sight`. Clashes
+are for partners: the public sees none (:class:`~kip.errors.Unauthorized`). Coordinators
+and KIP itself see every clash whole. A partner sees whole the clashes whose two sides they
+may see (:func:`kip.policy.visible_works`). Of a clash between their own organisation's work
+and a work they may not see, they are told only that it exists: its rule, kind and status,
+their own work and what would clear it on their side - no distance, days, score, times,
+meeting place, notes or history, and nothing in the order of a list (such clashes come
+last). Nobody else is told of it. Filters look at the visible sides only, and a box tests
+the viewer's own work for such a clash, so neither counts nor boxes can probe a hidden
+side.
 
 A coordinator may decide otherwise (:func:`disclose_clash`): for a disclosed clash the
-partners involved see both works whole, so they can talk about combining them. The
-public never does, and the disclosure is kept in the audit trail.
+partners of the organisations involved see both works whole, so they can talk about
+combining them. The public never does, and the disclosure is kept in the audit trail.
 
-The draft check (:func:`check_work`) is stricter: a draft costs nothing and leaves no
-trace, so it could be moved around to find confidential works. A hidden work met by a
-draft is reported with its kind, rule and days only - no distance, no meeting place.
+Combination proposals (:func:`list_combinations`) are worked out, for a partner, from the
+works and opportunities they may see only; a draft (:func:`check_work`) costs nothing and
+leaves no trace, so it is checked against what the viewer may see only - it can never be
+moved around to find a confidential work. docs/security.md lists what is revealed and why.
 """
 
 from __future__ import annotations
@@ -42,7 +32,7 @@ from datetime import UTC, date, datetime
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .. import engine, policy
 from ..actors import Actor
@@ -60,10 +50,9 @@ from ..models import (
     ClashRule,
     ClashStatus,
     DigBan,
-    Phase,
     Work,
 )
-from .works import MAX_ID, WorkData, _validate
+from .works import MAX_ID, WorkData, _validate, may_see
 
 MAX_LIMIT = 1000
 
@@ -85,11 +74,22 @@ class ClashFilters:
 
 
 @dataclass(frozen=True)
+class Measured:
+    """What was measured of a clash: shown to those who see it whole."""
+
+    score: float
+    distance_m: float
+    overlap_days: int
+    gap_days: int
+    shared_length_m: float
+
+
+@dataclass(frozen=True)
 class ClashView:
     """A clash as one viewer may see it: ``work_a``/``work_b`` are None when hidden.
 
-    ``meeting`` is the meeting place as GeoJSON in EPSG:4326 (reduced to a point on the
-    viewer's own work when a side is hidden); ``review_note`` is None when withheld.
+    ``meeting`` is the meeting place as GeoJSON in EPSG:4326; it, ``measured`` and
+    ``review_note`` are None when the clash is redacted for the viewer.
     """
 
     clash: Clash
@@ -99,10 +99,11 @@ class ClashView:
     explanation: dict[str, str]
     meeting: str | None
     review_note: str | None
+    measured: Measured | None
 
     @property
     def redacted(self) -> bool:
-        return self.work_a is None or (self.dig_ban is None and self.work_b is None)
+        return self.measured is None
 
 
 @dataclass(frozen=True)
@@ -135,35 +136,36 @@ def _parse(enum_cls, value: str | None, field: str):
         ) from None
 
 
-def _visible_ids(actor: Actor) -> Select:
-    return select(Work.id).where(policy.visible_works(actor))
-
-
-def _may_see_clash(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause on :class:`Clash`: it involves a work ``actor`` may see."""
-    if policy.is_coordinator(actor):
-        return true()
-    visible = _visible_ids(actor)
-    return or_(Clash.work_a_id.in_(visible), Clash.work_b_id.in_(visible))
+def _own_side_geom(actor: Actor) -> ColumnElement:
+    """The geometry of the side of a clash that belongs to ``actor``'s organisation."""
+    side_a, own = aliased(Work), aliased(Work)
+    org_a = (
+        select(side_a.organisation_id)
+        .where(side_a.id == Clash.work_a_id)
+        .correlate(Clash)
+        .scalar_subquery()
+    )
+    own_id = case((org_a == actor.organisation_id, Clash.work_a_id), else_=Clash.work_b_id)
+    return select(own.geom).where(own.id == own_id).correlate(Clash).scalar_subquery()
 
 
 def _shown_meeting(actor: Actor) -> ColumnElement:
-    """The meeting place as ``actor`` is shown it (see the module's docstring)."""
+    """The meeting place as ``actor`` is shown it: None when the clash is redacted."""
     if policy.is_coordinator(actor):
         return Clash.geom
-    visible = _visible_ids(actor)
-    a_seen = Clash.work_a_id.in_(visible)
-    b_seen = or_(Clash.dig_ban_id.is_not(None), Clash.work_b_id.in_(visible))
-    own_id = case((a_seen, Clash.work_a_id), else_=Clash.work_b_id)
-    own_geom = select(Work.geom).where(Work.id == own_id).scalar_subquery()
-    return case(
-        (or_(Clash.disclosed, and_(a_seen, b_seen)), Clash.geom),
-        else_=func.ST_ClosestPoint(own_geom, Clash.geom),
-    )
+    return case((policy.clash_sight(actor).whole, Clash.geom), else_=None)
+
+
+def _boxed(actor: Actor) -> ColumnElement:
+    """What a box filter tests: the meeting place, or the viewer's own work when the clash
+    is redacted (never anything of the hidden side)."""
+    if policy.is_coordinator(actor):
+        return Clash.geom
+    return case((policy.clash_sight(actor).whole, Clash.geom), else_=_own_side_geom(actor))
 
 
 def _conditions(actor: Actor, filters: ClashFilters) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [_may_see_clash(actor)]
+    conds: list[ColumnElement[bool]] = [policy.clash_sight(actor).any]
     if filters.kind:
         conds.append(Clash.kind == _parse(ClashKind, filters.kind, "kind"))
     if filters.status:
@@ -194,13 +196,13 @@ def _conditions(actor: Actor, filters: ClashFilters) -> list[ColumnElement[bool]
         box = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, srid)
         if srid != bound_srid():
             box = func.ST_Transform(box, bound_srid())
-        conds.append(func.ST_Intersects(_shown_meeting(actor), box))
+        conds.append(func.ST_Intersects(_boxed(actor), box))
     return conds
 
 
 def _selected(actor: Actor) -> Select:
     meeting = func.ST_AsGeoJSON(func.ST_Transform(_shown_meeting(actor), 4326), 7)
-    return select(Clash, meeting)
+    return select(Clash, meeting, policy.clash_sight(actor).whole)
 
 
 def list_clashes(
@@ -220,33 +222,24 @@ def list_clashes(
         )
     conds = _conditions(actor, filters)
     total = session.execute(select(func.count()).select_from(Clash).where(*conds)).scalar_one()
+    # Redacted clashes come last, in the order they were found: where they stand among
+    # the others would tell how their measurements rank.
+    redacted_last = case((policy.clash_sight(actor).redacted, 1), else_=0)
     rows = session.execute(
         _selected(actor)
         .where(*conds)
-        .order_by(Clash.score.desc(), Clash.id)
+        .order_by(
+            redacted_last, case((redacted_last == 0, Clash.score), else_=None).desc(), Clash.id
+        )
         .limit(limit)
         .offset(offset)
     ).all()
-    return Page(_views(session, actor, [(c, g) for c, g in rows]), total, limit, offset)
+    return Page(_views(session, actor, [tuple(r) for r in rows]), total, limit, offset)
 
 
-def _firm(session: Session, work: Work) -> bool:
-    phase = session.get(Phase, work.phase_code)
-    return phase is not None and phase.is_firm and phase.takes_part
-
-
-def _seen(
-    session: Session, actor: Actor, work: Work | None, *, disclosed: bool = False
-) -> Work | None:
-    """The work when ``actor`` may see it here: by the policy, or because a coordinator
-    disclosed this clash to the partners involved (never to the public)."""
-    if work is None:
-        return None
-    if disclosed and not actor.is_public and work.deleted_at is None:
-        return work
-    if not policy.can_see_work(actor, work, firm_phase=_firm(session, work)):
-        return None
-    return work
+def _seen(session: Session, actor: Actor, work: Work | None) -> Work | None:
+    """The work when ``actor`` may see it by the policy."""
+    return work if work is not None and may_see(session, actor, work) else None
 
 
 def _facts(clash_or_found, rule: ClashRule, distance: float) -> Facts:
@@ -267,8 +260,23 @@ def _label(thing: Work | DigBan) -> str:
     return f"{kind} {thing.id} ({thing.title})"
 
 
-def _views(session: Session, actor: Actor, rows: list[tuple[Clash, str | None]]) -> list[ClashView]:
-    clashes = [c for c, _ in rows]
+def _rule_only(rule: ClashRule, kind: ClashKind | str) -> Facts:
+    """The facts of a rule, with nothing measured: what a redacted clash is told with."""
+    return Facts(
+        rule_name=rule.name,
+        kind=str(getattr(kind, "value", kind)),
+        max_distance_m=rule.max_distance_m,
+        max_gap_days=rule.max_gap_days,
+        distance_m=0.0,
+        overlap_days=0,
+        gap_days=0,
+        shared_length_m=0.0,
+    )
+
+
+def _views(session: Session, actor: Actor, rows: list[tuple]) -> list[ClashView]:
+    """Views of ``(clash, meeting, whole)`` rows; ``whole`` says the actor sees it whole."""
+    clashes = [r[0] for r in rows]
     work_ids = {c.work_a_id for c in clashes} | {c.work_b_id for c in clashes if c.work_b_id}
     ban_ids = {c.dig_ban_id for c in clashes if c.dig_ban_id}
     works = {w.id: w for w in session.execute(select(Work).where(Work.id.in_(work_ids))).scalars()}
@@ -276,29 +284,32 @@ def _views(session: Session, actor: Actor, rows: list[tuple[Clash, str | None]])
         b.id: b for b in session.execute(select(DigBan).where(DigBan.id.in_(ban_ids))).scalars()
     }
     views = []
-    for c, meeting in rows:
-        a = _seen(session, actor, works.get(c.work_a_id), disclosed=c.disclosed)
-        b = (
-            _seen(session, actor, works.get(c.work_b_id), disclosed=c.disclosed)
-            if c.work_b_id
-            else None
-        )
+    for c, meeting, whole in rows:
         ban = bans.get(c.dig_ban_id) if c.dig_ban_id else None
-        facts = _facts(c, c.rule, c.distance_m)
-        other = b if b is not None else ban
-        if a is not None and other is not None:
+        if whole:
+            a = works[c.work_a_id]
+            b = works[c.work_b_id] if c.work_b_id else None
+            other = b if b is not None else ban
+            assert other is not None
             explanation = explain(
-                facts,
+                _facts(c, c.rule, c.distance_m),
                 Side(_label(a), a.start_date, a.end_date),
                 Side(_label(other), other.start_date, other.end_date),
             )
-            note: str | None = c.review_note
-        else:
-            own = a if a is not None else b
-            assert own is not None  # the query returns clashes with a visible side only
-            explanation = explain_one_sided(facts, Side(_label(own), own.start_date, own.end_date))
-            note = None
-        views.append(ClashView(c, a, b, ban, explanation, meeting, note))
+            measured = Measured(
+                c.score, c.distance_m, c.overlap_days, c.gap_days, c.shared_length_m
+            )
+            views.append(ClashView(c, a, b, ban, explanation, meeting, c.review_note, measured))
+            continue
+        # Redacted: the viewer's own side, and nothing of the other.
+        a = _seen(session, actor, works.get(c.work_a_id))
+        b = None if a is not None else _seen(session, actor, works.get(c.work_b_id))
+        own = a if a is not None else b
+        assert own is not None  # the query returns redacted clashes of one's own work only
+        explanation = explain_one_sided(
+            _rule_only(c.rule, c.kind), Side(_label(own), own.start_date, own.end_date)
+        )
+        views.append(ClashView(c, a, b, None, explanation, None, None, None))
     return views
 
 
@@ -308,11 +319,11 @@ def get_clash(session: Session, actor: Actor, clash_id: int) -> ClashView:
     row = None
     if 0 < clash_id <= MAX_ID:
         row = session.execute(
-            _selected(actor).where(Clash.id == clash_id, _may_see_clash(actor))
+            _selected(actor).where(Clash.id == clash_id, policy.clash_sight(actor).any)
         ).first()
     if row is None:
         raise NotFound(f"no clash {clash_id}")
-    return _views(session, actor, [(row[0], row[1])])[0]
+    return _views(session, actor, [tuple(row)])[0]
 
 
 def disclose_clash(session: Session, actor: Actor, clash_id: int, disclosed: bool) -> Clash:
@@ -386,8 +397,11 @@ def review_clash(
 
 
 def clash_history(session: Session, actor: Actor, clash_id: int) -> list[HistoryEntry]:
-    """The events of a clash ``actor`` may see, oldest first (notes withheld if redacted)."""
+    """The events of a clash ``actor`` may see, oldest first; none of a redacted clash
+    (when it was found, measured again or resolved would tell when the hidden work moved)."""
     view = get_clash(session, actor, clash_id)
+    if view.redacted:
+        return []
     events = session.execute(
         select(ClashEvent).where(ClashEvent.clash_id == clash_id).order_by(ClashEvent.id)
     ).scalars()
@@ -396,7 +410,7 @@ def clash_history(session: Session, actor: Actor, clash_id: int) -> list[History
             e.action,
             e.status_from,
             e.status_to,
-            None if view.redacted else e.note,
+            e.note,
             e.actor,
             e.at,
         )
@@ -406,11 +420,10 @@ def clash_history(session: Session, actor: Actor, clash_id: int) -> list[History
 
 @dataclass(frozen=True)
 class CombinationView:
-    """A combination proposal as one viewer may see it: hidden works are only counted."""
+    """A combination proposal as one viewer may see it: made of works they may see."""
 
     combination: Combination
     works: list[Work]
-    hidden_works: int
     organisation_ids: list[int]
     clash_ids: list[int]
     no_window_reason: str | None
@@ -423,60 +436,32 @@ def list_combinations(
     *,
     organisation_id: int | None = None,
 ) -> list[CombinationView]:
-    """The combination proposals that hold a work ``actor`` may see, largest saving first.
+    """The combination proposals ``actor`` may see, largest saving first.
 
+    For a partner they are worked out from the works and opportunities they may see only,
+    so that no window, length, saving or grouping depends on a work they may not see.
     Pass the app's config as ``settings`` for its unit figures. ``organisation_id`` keeps
-    the proposals with a (visible) work of that organisation.
+    the proposals with a work of that organisation.
     """
     policy.require_login(actor)
-    proposals = combinations(session, settings)
-    out = []
-    for p in proposals:
-        seen = [w for w in p.works if _seen(session, actor, w) is not None]
-        if not seen:
-            continue
-        if organisation_id is not None and all(w.organisation_id != organisation_id for w in seen):
-            continue
-        hidden = len(p.works) - len(seen)
-        clash_ids = p.clash_ids
-        if hidden:
-            seen_ids = {w.id for w in seen}
-            clash_ids = [
-                cid
-                for cid, a, b in session.execute(
-                    select(Clash.id, Clash.work_a_id, Clash.work_b_id).where(
-                        Clash.id.in_(p.clash_ids)
-                    )
-                )
-                if a in seen_ids or b in seen_ids
-            ]
-        reason = p.no_window_reason
-        if hidden and reason is not None:
-            reason = "no common period: not all of these works run at the same time"
-        out.append(
-            CombinationView(
-                p,
-                seen,
-                hidden,
-                sorted({w.organisation_id for w in seen}),
-                sorted(clash_ids),
-                reason,
-            )
-        )
-    return out
+    visible = None if policy.is_coordinator(actor) else policy.visible_works(actor)
+    proposals = combinations(session, settings, visible=visible, organisation_id=organisation_id)
+    return [
+        CombinationView(p, p.works, p.organisation_ids, p.clash_ids, p.no_window_reason)
+        for p in proposals
+    ]
 
 
 @dataclass(frozen=True)
 class DraftClash:
-    """A clash the draft would have. ``other`` is None when the viewer may not see it; then
-    ``distance_m`` and ``meeting`` (project CRS) are None too."""
+    """A clash the draft would have, with a work or dig ban the viewer may see."""
 
     found: engine.Found
     rule: ClashRule
-    other: Work | DigBan | None
+    other: Work | DigBan
     explanation: dict[str, str]
-    distance_m: float | None
-    meeting: BaseGeometry | None
+    distance_m: float
+    meeting: BaseGeometry
 
 
 def check_work(
@@ -485,8 +470,10 @@ def check_work(
     """The clashes a work would have with ``data``, best first; nothing is saved.
 
     ``work_id`` names the work being edited (it does not clash with its old self). Any
-    logged-in partner may check a draft; what a draft meets of works they may not see is
-    told as in the module's docstring.
+    logged-in partner may check a draft, against the works and dig bans they may see: a
+    draft leaves no trace, so what it meets of a hidden work is not told at all (after a
+    save, the coordinator sees every clash and the organisation is told, see the module's
+    docstring).
     """
     policy.require_login(actor)
     errors = _validate(session, data)
@@ -515,21 +502,8 @@ def check_work(
             other_id = f.work_b_id if f.work_a_id == draft.work_id else f.work_a_id
             other = _seen(session, actor, session.get(Work, other_id))
         if other is None:
-            explanation = explain_one_sided(_facts(f, rule, f.distance_m), this)
-            explanation["facts"] = _facts_without_distance(_facts(f, rule, f.distance_m))
-            out.append(DraftClash(f, rule, None, explanation, None, None))
             continue
         side = Side(_label(other), other.start_date, other.end_date)
         explanation = explain(_facts(f, rule, f.distance_m), this, side)
         out.append(DraftClash(f, rule, other, explanation, f.distance_m, f.geometry))
     return out
-
-
-def _facts_without_distance(f: Facts) -> str:
-    """The facts sentence of a draft meeting a hidden work: within the limit, no metres."""
-    days = (
-        f"{f.overlap_days} days at the same time"
-        if f.overlap_days
-        else f"{f.gap_days} days between them (window {f.max_gap_days})"
-    )
-    return f"{f.rule_name} ({f.kind}): within {f.max_distance_m:g} m of another work, {days}."

@@ -10,7 +10,7 @@ create, change and end them. Functions flush and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import shapely
@@ -28,7 +28,7 @@ from ..engine import digbans as engine_bans
 from ..engine import recompute_dig_bans
 from ..errors import Conflict, NotFound, StaleVersion, ValidationError
 from ..models import DigBan, Organisation, Work
-from .works import MAX_ID
+from .works import MAX_ID, may_see
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,17 @@ def get_dig_ban(session: Session, actor: Actor, ban_id: int) -> DigBan:
     return ban
 
 
+def shown_source(session: Session, actor: Actor, ban: DigBan) -> int | None:
+    """The work a ban was proposed after, when ``actor`` may see that work; else None.
+
+    A ban's area and period are for everyone who digs; where it came from is not: the
+    work may be confidential (docs/security.md)."""
+    if ban.source_work_id is None:
+        return None
+    work = session.get(Work, ban.source_work_id)
+    return work.id if work is not None and may_see(session, actor, work) else None
+
+
 def _check(session: Session, data: DigBanData) -> BaseGeometry:
     errors = {}
     if not data.title.strip() or len(data.title) > 200:
@@ -125,7 +136,7 @@ def create_dig_ban(session: Session, actor: Actor, data: DigBanData) -> DigBan:
     area = _check(session, data)
     proposal = engine_bans.DigBanProposal(
         organisation_id=data.organisation_id,
-        source_work_id=None,  # type: ignore[arg-type]  # not derived from a work
+        source_work_id=None,  # not derived from a work
         title=data.title.strip(),
         reason=data.reason.strip(),
         geometry=area,
@@ -146,7 +157,8 @@ def pending_proposals(
 def accept_proposal(
     session: Session, actor: Actor, work_id: int, settings: Mapping | None = None
 ) -> DigBan:
-    """Create the ban proposed for the completed road work ``work_id``."""
+    """Create the ban proposed for the completed road work ``work_id``, in the name of the
+    coordinator's organisation."""
     policy.require_coordinator(actor)
     work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
     proposal = engine_bans.propose_dig_ban(work, settings) if work is not None else None
@@ -154,7 +166,10 @@ def accept_proposal(
         p.source_work_id for p in engine_bans.pending_proposals(session, settings)
     }:
         raise NotFound(f"no pending dig ban proposal for work {work_id}")
-    return engine_bans.create_dig_ban(session, actor, proposal)
+    # The ban is imposed by the coordinator's organisation: naming the work's own would
+    # tell every partner who worked there (docs/security.md).
+    imposed = replace(proposal, organisation_id=actor.organisation_id or proposal.organisation_id)
+    return engine_bans.create_dig_ban(session, actor, imposed)
 
 
 def update_dig_ban(

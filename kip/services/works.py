@@ -296,14 +296,18 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+def may_see(session: Session, actor: Actor, work: Work) -> bool:
+    """Whether ``actor`` may see this loaded work (:func:`kip.policy.can_see_work`, told
+    whether the work's phase is firm)."""
+    phase = session.get(Phase, work.phase_code)
+    firm = phase is not None and phase.is_firm and phase.takes_part
+    return policy.can_see_work(actor, work, firm_phase=firm)
+
+
 def get_visible_work(session: Session, actor: Actor, work_id: int) -> Work:
     """The work, if ``actor`` may see it; else NotFound (never revealing that it exists)."""
     work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
-    if work is None:
-        raise NotFound(f"no work {work_id}")
-    phase = session.get(Phase, work.phase_code)
-    firm = phase is not None and phase.is_firm and phase.takes_part
-    if not policy.can_see_work(actor, work, firm_phase=firm):
+    if work is None or not may_see(session, actor, work):
         raise NotFound(f"no work {work_id}")
     return work
 
