@@ -50,7 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Largest request body in bytes (file uploads included).
     "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    # Rate limits (Flask-Limiter). Use redis://127.0.0.1:6379 with more than one worker.
+    # Where rate limits are counted. memory:// counts in each worker process on its own, so
+    # with N workers a caller gets up to N times every limit; redis://host:6379 counts once
+    # for all of them (scripts/start uses redis://127.0.0.1:6379 when a Redis answers there).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_PASSWORD_RESET": "5 per hour",
