@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_PASSWORD_RESET": "5 per hour",
     "RATELIMIT_API": "600 per minute",
+    # A secret for monitoring: /healthz shows the database's details to a request that sends
+    # it as "Authorization: Bearer <token>" (everyone else learns only up or down). None: off.
+    "HEALTH_TOKEN": None,
     # Outgoing mail (password reset links). Without MAIL_SERVER the link is logged instead.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
