@@ -58,22 +58,13 @@ class Relay:
 
 
 @pytest.fixture
-def unused_port() -> int:
-    """A port on 127.0.0.1 where nothing listens: a database there is a database that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def down(database_url: str, unused_port: int, tmp_path: Path, monkeypatch) -> Iterator[Flask]:
-    """KIP whose database (the test database's name and user) is at a port nobody serves.
-    Its secret key is the test app's, so a login made there is a login here."""
+def down(down_url: str, tmp_path: Path, monkeypatch) -> Iterator[Flask]:
+    """KIP whose database is at a port nobody serves. Its secret key is the test app's, so
+    a login made there is a login here."""
     monkeypatch.setenv("KIP_INSTANCE_PATH", str(tmp_path))
-    url = make_url(database_url).set(host="127.0.0.1", port=unused_port)
     app = create_app(
         {
-            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "DATABASE_URL": down_url,
             "SECRET_KEY": "test",
             "TESTING": True,
             "RATELIMIT_ENABLED": False,

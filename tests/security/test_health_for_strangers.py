@@ -10,27 +10,17 @@ token.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import log_in
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from kip import create_app
 from kip.db import database
 
 MONITOR_SECRET = "a-long-monitoring-secret"
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A port on 127.0.0.1 where nothing listens: a database there is a database that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,10 +39,9 @@ def app_on(tmp_path: Path, monkeypatch) -> Iterator[Callable[[str], Flask]]:
 
 
 @pytest.fixture
-def down(app_on, database_url: str, unused_port: int) -> Flask:
-    """KIP whose database (the test database's name and user) is at a port nobody serves."""
-    url = make_url(database_url).set(host="127.0.0.1", port=unused_port)
-    return app_on(url.render_as_string(hide_password=False))
+def down(app_on, down_url: str) -> Flask:
+    """KIP whose database is at a port nobody serves."""
+    return app_on(down_url)
 
 
 def _says_nothing_about_the_database(text: str, port: int) -> None:
