@@ -54,11 +54,16 @@ DEFAULTS: dict[str, Any] = {
     # Largest request body in bytes (file uploads included).
     "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    # Rate limits (Flask-Limiter). Use redis://127.0.0.1:6379 with more than one worker.
+    # Where rate limits are counted. memory:// counts in each worker process on its own, so
+    # with N workers a caller gets up to N times every limit; redis://host:6379 counts once
+    # for all of them (scripts/start uses redis://127.0.0.1:6379 when a Redis answers there).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_PASSWORD_RESET": "5 per hour",
     "RATELIMIT_API": "600 per minute",
+    # A secret for monitoring: /healthz shows the database's details to a request that sends
+    # it as "Authorization: Bearer <token>" (everyone else learns only up or down). None: off.
+    "HEALTH_TOKEN": None,
     # Outgoing mail (password reset links). Without MAIL_SERVER the link is logged instead.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from flask import Flask, Response, current_app, g
 from geoalchemy2 import Geometry
 from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -139,6 +140,33 @@ def _close_session(exc: BaseException | None) -> None:
     if sess is not None:
         sess.rollback()
         sess.close()
+
+
+# SQLSTATEs that mean the server is going away or not taking connections (not that a
+# statement failed): admin/crash shutdown, starting up, too many connections.
+_DOWN_STATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be used right now — down, restarting,
+    refusing connections, the connection lost, or no connection free in the pool — rather
+    than that a statement was wrong.
+
+    >>> unavailable(sa_exc.TimeoutError("QueuePool limit reached"))
+    True
+    >>> unavailable(ValueError("no"))
+    False
+    """
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _DOWN_STATES
 
 
 @contextmanager

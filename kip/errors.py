@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+# How long a client is asked to wait before trying again while the database is down.
+RETRY_AFTER_SECONDS = 30
 
 
 class KipError(Exception):
@@ -88,12 +92,29 @@ def register_error_handlers(app: Flask) -> None:
             response = _problem_response(error.status, error.problem())
             if error.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="kip"'
-            return response
-        if error.status == 401:
+        elif error.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return render_template("error.html", status=error.status, message=error.message), (
-            error.status
-        )
+        else:
+            page = render_template("error.html", status=error.status, message=error.message)
+            response = app.make_response((page, error.status))
+        if error.status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def handle_database_down(error: sa_exc.SQLAlchemyError):
+        """While the database is down every page and endpoint answers 503 (with Retry-After),
+        saying no more than that; the details go to the log (and to ``/healthz`` for those
+        who may see them)."""
+        from .db import unavailable
+
+        if not unavailable(error):
+            raise error  # a statement that failed: not ours to explain away
+        g.database_down = True  # rendering the answer must not ask the database again
+        detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+        app.logger.warning("database unavailable: %s", detail[0] if detail else type(error))
+        return handle_kip_error(DatabaseUnavailable("KIP cannot reach its database; try again"))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -145,3 +166,10 @@ class Forbidden(KipError):
 
     status = 403
     code = "forbidden"
+
+
+class DatabaseUnavailable(KipError):
+    """The database is down or not taking connections: try again later."""
+
+    status = 503
+    code = "database-unavailable"

@@ -127,6 +127,12 @@ def can_write(actor: Actor) -> bool:
     return actor.role in (Role.PLANNER, Role.COORDINATOR)
 
 
+def can_see_health_details(actor: Actor) -> bool:
+    """What is wrong with KIP's database (``/healthz``) is for coordinators and
+    administrators; everyone else learns only whether KIP is up."""
+    return is_coordinator(actor) or is_administrator(actor)
+
+
 def require_login(actor: Actor) -> None:
     if actor.is_public:
         raise Unauthorized("log in (or send an API token) to do this")
@@ -157,6 +163,7 @@ def require_administrator(actor: Actor) -> None:
 
 __all__ = [
     "ClashSight",
+    "can_see_health_details",
     "can_see_work",
     "can_write",
     "clash_sight",

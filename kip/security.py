@@ -3,12 +3,18 @@
 Views ask :func:`current_actor` who is acting. It is a partner system when the request
 carries ``Authorization: Bearer <token>``, a person when they are logged in, else the
 public. Sessions end when the password changes (the session id includes its time).
+
+Every request passes the same gates in the same order: its rate limit, then — for a write —
+:func:`login_first` (who is asking), then the CSRF check, and only then does a view read its
+body, its ``If-Match`` or the record it names.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -18,7 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db
+from . import db, policy
 from .actors import Actor
 from .errors import Unauthorized
 from .models import User
@@ -46,8 +52,8 @@ class SessionUser(UserMixin):
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
     user_id, _, changed = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
+    if not user_id.isdigit() or g.get("database_down"):
+        return None  # with the database down, nobody can be looked up: show the public page
     user = db.session().get(User, int(user_id))
     if user is None or not user.active or str(user.password_changed_at.timestamp()) != changed:
         return None
@@ -55,15 +61,65 @@ def _load_user(session_id: str) -> SessionUser | None:
 
 
 def current_actor() -> Actor:
-    """Who is acting in this request (resolved once, on first use)."""
+    """Who is acting in this request (resolved once, on first use).
+
+    A bad token is refused with :class:`~kip.errors.Unauthorized` on every call, without
+    asking the database again.
+    """
     if "actor" not in g:
-        g.actor = _resolve_actor()
+        if g.get("database_down"):
+            return Actor.public()  # rendering the 503 page: nobody can be looked up
+        if "actor_refused" in g:
+            raise Unauthorized(g.actor_refused)
+        try:
+            g.actor = _resolve_actor()
+        except Unauthorized as refusal:
+            g.actor_refused = refusal.message
+            raise
     return g.actor
 
 
 def authenticated_by_token() -> bool:
     current_actor()
     return g.get("actor") is not None and g.actor.token_id is not None
+
+
+def valid_token_id() -> int | None:
+    """The id of the live API token this request carries; None without one, or when it is
+    unknown, revoked, expired or malformed."""
+    if not request.headers.get("Authorization"):
+        return None
+    try:
+        return current_actor().token_id
+    except Unauthorized:
+        return None
+
+
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def open_to_strangers(view: View) -> View:
+    """Mark a view whose writes are meant for people who are not logged in (logging in,
+    asking for and using a password reset link): :func:`login_first` lets them through."""
+    view.open_to_strangers = True  # type: ignore[attr-defined]
+    return view
+
+
+def login_first() -> None:
+    """A write needs a known caller, and that is checked before anything else.
+
+    Runs before every request (after its rate limit): a POST, PUT, PATCH or DELETE by the
+    public or with a bad token is refused here with 401 (a page sends the caller to the login
+    page), before the CSRF check, before the body is parsed and before the record it names
+    or its ``If-Match`` is looked at, so a stranger learns nothing from the answer. Only the
+    views marked :func:`open_to_strangers` take writes from anyone.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint is None:
+        return  # reads decide in their views; an unknown URL or method gets its 404/405
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "open_to_strangers", False):
+        return
+    policy.require_login(current_actor())
 
 
 def _resolve_actor() -> Actor:
@@ -146,13 +202,15 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
-    csrf.init_app(app)
+    # The order of these three is the order of the checks (see the module's docstring).
     app.extensions["kip.limiter"] = Limiter(
         key_func=get_remote_address,
         app=app,
         storage_uri=config["RATELIMIT_STORAGE_URI"],
         headers_enabled=True,
     )
+    app.before_request(login_first)
+    csrf.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["current_actor"] = current_actor
@@ -172,7 +230,8 @@ def rate_limit(app: Flask, endpoint: str, limit_setting: str, **kw: object) -> N
 
 def csrf_for_session_writes() -> None:
     """For API blueprints: a write by a logged-in browser needs the CSRF token (header
-    ``X-CSRFToken``), as a form does. Tokens need none; nobody at all gets 401 from the view."""
+    ``X-CSRFToken``), as a form does. Tokens need none; nobody at all got 401 already
+    (:func:`login_first`)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.headers.get("Authorization") or not current_user.is_authenticated:

@@ -93,6 +93,36 @@ ensure_venv() {  # ensure_venv EXTRAS  ("" or "[dev]")
     fi
 }
 
+# -- Rate limits --------------------------------------------------------------------------
+# ensure_ratelimit_storage [URL]: count rate limits in the Redis at URL (default
+# redis://127.0.0.1:6379) when one answers there and nobody chose a storage yourself
+# (KIP_RATELIMIT_STORAGE_URI, or RATELIMIT_STORAGE_URI in instance/config.py). Without it,
+# each gunicorn worker counts on its own and every limit is multiplied by the workers.
+
+ensure_ratelimit_storage() {
+    local url=${1:-redis://127.0.0.1:6379}
+    if [ -n "${KIP_RATELIMIT_STORAGE_URI:-}" ] || { [ -f "$INSTANCE/config.py" ] \
+        && grep -Eq '^[[:space:]]*RATELIMIT_STORAGE_URI[[:space:]]*=' "$INSTANCE/config.py"; }; then
+        return 0
+    fi
+    if _redis_answers "$url"; then
+        say "counting rate limits in the Redis at $url"
+        export KIP_RATELIMIT_STORAGE_URI=$url
+    else
+        say "no Redis at $url: each worker counts rate limits on its own" \
+            "(set KIP_RATELIMIT_STORAGE_URI to share them)"
+    fi
+}
+
+_redis_answers() {  # _redis_answers redis://HOST:PORT: a Redis there says PONG
+    local hostport=${1#redis://} reply
+    hostport=${hostport%%/*}
+    hostport=${hostport##*@}
+    reply=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "PING\r\n" >&3 \
+        && head -c 5 <&3' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null) || return 1
+    [ "$reply" = "+PONG" ]
+}
+
 # -- PostGIS ------------------------------------------------------------------------------
 # ensure_postgis sets SERVER_URL (a maintenance database on a PostGIS server where KIP may
 # create databases) and DATABASE_URL (KIP's own database on it). In order of preference:

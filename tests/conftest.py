@@ -8,8 +8,10 @@ transaction that is rolled back, while the code under test may still commit (sav
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -116,12 +118,13 @@ def engine(app: Flask) -> Engine:
     return database(app).engine
 
 
-@pytest.fixture
-def connection(app: Flask, engine: Engine) -> Iterator[Connection]:
-    """A connection inside an outer transaction that is rolled back after the test.
+@contextmanager
+def rolled_back(app: Flask, engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back at the end.
 
     The app's sessions are bound to it with savepoints, so a request that commits still
-    leaves nothing behind.
+    leaves nothing behind. (The ``connection`` fixture, per test; a module that builds one
+    world for all its tests uses it at module scope.)
     """
     db = database(app)
     conn = engine.connect()
@@ -136,6 +139,13 @@ def connection(app: Flask, engine: Engine) -> Iterator[Connection]:
         db.sessionmaker = original
         outer.rollback()
         conn.close()
+
+
+@pytest.fixture
+def connection(app: Flask, engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with rolled_back(app, engine) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -155,21 +165,22 @@ def actor() -> Actor:
     return Actor.system("test")
 
 
-@pytest.fixture
-def make_org(session: Session, actor: Actor):
+def org_maker(session: Session) -> Callable[..., Any]:
+    """``make_org(name=None, kind="department", **kw)``, creating through the service."""
     from kip.services.organisations import add_organisation
 
     counter = iter(range(1, 10_000))
 
     def make(name: str | None = None, kind: str = "department", **kw: Any):
-        return add_organisation(session, actor, name or f"Organisation {next(counter)}", kind, **kw)
+        org_name = name or f"Organisation {next(counter)}"
+        return add_organisation(session, Actor.system("test"), org_name, kind, **kw)
 
     return make
 
 
-@pytest.fixture
-def make_work(session: Session, actor: Actor, make_org):
-    """Create a work through the service, with sensible defaults for what a test leaves out."""
+def work_maker(session: Session, make_org: Callable[..., Any]) -> Callable[..., Any]:
+    """``make_work(organisation=None, **fields)``: a work created through the service, with
+    sensible defaults for what a test leaves out."""
     from kip.services.works import WorkData, create_work
 
     def make(organisation=None, **kw: Any):
@@ -191,15 +202,9 @@ def make_work(session: Session, actor: Actor, make_org):
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def password() -> str:
-    """The password every account made by ``make_user`` has."""
-    return PASSWORD
-
-
-@pytest.fixture
-def make_user(session: Session, make_org):
-    """Create an account (through the service) with the password ``PASSWORD``."""
+def user_maker(session: Session, make_org: Callable[..., Any]) -> Callable[..., Any]:
+    """``make_user(role="planner", organisation=None, email=None, **kw)``: an account created
+    through the service, with the password ``PASSWORD``."""
     from kip.services.accounts import create_user
 
     counter = iter(range(1, 10_000))
@@ -217,3 +222,39 @@ def make_user(session: Session, make_org):
         )
 
     return make
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+def log_in(client: Any, email: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in through the login form; returns the session's CSRF token."""
+    csrf = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf}
+    )
+    assert response.status_code == 302, f"{email} could not log in"
+    return csrf
+
+
+@pytest.fixture
+def make_org(session: Session):
+    return org_maker(session)
+
+
+@pytest.fixture
+def make_work(session: Session, make_org):
+    """Create a work through the service, with sensible defaults for what a test leaves out."""
+    return work_maker(session, make_org)
+
+
+@pytest.fixture
+def password() -> str:
+    """The password every account made by ``make_user`` has."""
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(session: Session, make_org):
+    """Create an account (through the service) with the password ``PASSWORD``."""
+    return user_maker(session, make_org)

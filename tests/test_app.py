@@ -57,11 +57,12 @@ def test_the_app_is_built_without_touching_the_database(build, database_url: str
 
 
 def test_an_unreachable_database_only_shows_at_the_health_check(build) -> None:
-    app = build({"DATABASE_URL": UNREACHABLE_URL, "DATABASE_CONNECT_TIMEOUT": 1})
+    settings = {"DATABASE_URL": UNREACHABLE_URL, "DATABASE_CONNECT_TIMEOUT": 1}
+    app = build({**settings, "HEALTH_TOKEN": "monitor"})
 
     assert isinstance(app, Flask)
     assert database(app).engine.url.port == 1
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/healthz", headers={"Authorization": "Bearer monitor"})
     assert response.status_code == 503
     assert response.get_json()["database"]["reachable"] is False
 

@@ -1,4 +1,8 @@
-"""``GET /healthz``: 200 when KIP can serve, 503 with the reason when it cannot."""
+"""``GET /healthz``: 200 when KIP can serve, 503 with the reason when it cannot.
+
+The reason is for those who may see it (here: a monitor with ``HEALTH_TOKEN``, or a logged-in
+coordinator); what strangers see is tested in ``tests/security/test_health_for_strangers.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import log_in
 from flask import Flask
 from sqlalchemy import create_engine, text
 
@@ -14,6 +19,7 @@ from kip.db import database
 from kip.services.health import database_health
 
 SRID = 28992
+MONITOR = {"Authorization": "Bearer monitor-secret"}
 
 
 @pytest.fixture
@@ -23,7 +29,8 @@ def app_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
     apps: list[Flask] = []
 
     def make(url: str, **config) -> Flask:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", **config})
+        settings = {"DATABASE_URL": url, "SECRET_KEY": "test", "HEALTH_TOKEN": "monitor-secret"}
+        app = create_app({**settings, **config})
         apps.append(app)
         return app
 
@@ -50,7 +57,9 @@ def _run_sql(url: str, *statements: str) -> None:
         engine.dispose()
 
 
-def test_healthy_when_the_database_is_up_and_migrated(client) -> None:
+def test_healthy_when_the_database_is_up_and_migrated(client, make_user) -> None:
+    log_in(client, make_user("coordinator").email)
+
     response = client.get("/healthz")
 
     assert response.status_code == 200
@@ -69,7 +78,7 @@ def test_healthy_when_the_database_is_up_and_migrated(client) -> None:
 def test_unavailable_when_the_database_cannot_be_reached(app_on) -> None:
     app = app_on("postgresql://kip@127.0.0.1:1/kip", DATABASE_CONNECT_TIMEOUT=1)
 
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/healthz", headers=MONITOR)
 
     assert response.status_code == 503
     assert response.mimetype == "application/json"
@@ -85,7 +94,7 @@ def test_unavailable_when_the_database_cannot_be_reached(app_on) -> None:
 
 
 def test_unavailable_when_postgis_is_not_installed(app_on, empty_database: str) -> None:
-    response = app_on(empty_database).test_client().get("/healthz")
+    response = app_on(empty_database).test_client().get("/healthz", headers=MONITOR)
 
     assert response.status_code == 503
     body = response.get_json()
@@ -98,7 +107,7 @@ def test_unavailable_when_postgis_is_not_installed(app_on, empty_database: str) 
 def test_unavailable_when_the_schema_is_not_migrated(app_on, empty_database: str) -> None:
     _run_sql(empty_database, "CREATE EXTENSION postgis")
 
-    response = app_on(empty_database).test_client().get("/healthz")
+    response = app_on(empty_database).test_client().get("/healthz", headers=MONITOR)
 
     assert response.status_code == 503
     db = response.get_json()["database"]
@@ -122,7 +131,7 @@ def test_unavailable_when_geometries_are_stored_in_another_crs(app_on, empty_dat
         "USING ST_SetSRID(geom, 31370)",
     )
 
-    response = app_on(empty_database).test_client().get("/healthz")
+    response = app_on(empty_database).test_client().get("/healthz", headers=MONITOR)
 
     assert response.status_code == 503
     db = response.get_json()["database"]
@@ -140,7 +149,7 @@ def test_unavailable_when_the_schema_is_broken(app_on, empty_database: str) -> N
         f"INSERT INTO alembic_version VALUES ('{migrate.head_revision()}')",
     )
 
-    response = app_on(empty_database).test_client().get("/healthz")
+    response = app_on(empty_database).test_client().get("/healthz", headers=MONITOR)
 
     assert response.status_code == 503
     db = response.get_json()["database"]

@@ -11,16 +11,23 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_smorest import Api
 
-from ..security import csrf, limiter
+from ..security import csrf, limiter, valid_token_id
 
 API_PREFIX = "/api/v1"
 
 
 def _rate_key() -> str:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return "token:" + header[7:].strip()[:12]
-    return request.remote_addr or "unknown"
+    """The bucket a request counts against: a live token's own (a partner's systems share
+    their limit wherever they call from), else the caller's address.
+
+    An unknown, revoked or expired token counts against the address it came from, so junk
+    that merely starts like a partner's token (its prefix is shown in the token list) cannot
+    use up that partner's limit.
+    """
+    token_id = valid_token_id()
+    if token_id is not None:
+        return f"token:{token_id}"
+    return f"address:{request.remote_addr or 'unknown'}"
 
 
 def init_app(app: Flask) -> Api:

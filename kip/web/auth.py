@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import db
 from ..errors import ValidationError
 from ..mail import MailNotSent, send_mail
-from ..security import SessionUser, current_actor
+from ..security import SessionUser, current_actor, open_to_strangers
 from ..services import accounts
 from .forms import ConfirmForm, LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 
@@ -35,6 +35,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@open_to_strangers
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
@@ -48,6 +49,7 @@ def login() -> str | Response:
 
 
 @bp.post("/logout")
+@open_to_strangers
 def logout() -> Response:
     if ConfirmForm().validate_on_submit():
         logout_user()
@@ -83,6 +85,7 @@ def account() -> str | Response:
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
+@open_to_strangers
 def request_reset() -> str | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -111,6 +114,7 @@ def request_reset() -> str | Response:
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@open_to_strangers
 def reset(token: str) -> str | Response | tuple[str, int]:
     secret = current_app.config["SECRET_KEY"]
     try:
