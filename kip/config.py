@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from .dates import ENVELOPE
 
 DEFAULTS: dict[str, Any] = {
     # PostgreSQL + PostGIS, as an SQLAlchemy URL. Falls back to $DATABASE_URL.
@@ -45,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # language; ``{years}`` is DIG_BAN_YEARS). They never name the work: see docs/security.md.
     "DIG_BAN_TITLE": "Graafverbod na nieuwe verharding",
     "DIG_BAN_REASON": "Nieuwe verharding: {years} jaar niet openbreken, behalve bij calamiteiten.",
+    # The first and last day a work or a dig ban may have (YYYY-MM-DD). They may narrow the
+    # range the database keeps (1900-01-01 to 2199-12-31, its CHECK constraint), not widen it.
+    "DATE_MIN": ENVELOPE.first,
+    "DATE_MAX": ENVELOPE.last,
     # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
     # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.
@@ -121,6 +128,7 @@ def load_config(
 
     cfg.update(overrides or {})
     cfg["SRID"] = _as_srid(cfg["SRID"])
+    cfg["DATE_MIN"], cfg["DATE_MAX"] = _date_range(cfg["DATE_MIN"], cfg["DATE_MAX"])
     if cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = normalise_database_url(str(cfg["DATABASE_URL"]))
     return cfg
@@ -145,6 +153,43 @@ def _as_srid(value: Any) -> int:
             "for Flanders)"
         )
     return srid
+
+
+def _date_range(first: Any, last: Any) -> tuple[date, date]:
+    """The deployment's first and last day, within what the database keeps.
+
+    >>> _date_range("1950-01-01", date(2100, 12, 31))
+    (datetime.date(1950, 1, 1), datetime.date(2100, 12, 31))
+    >>> _date_range("1900-01-01", "2299-12-31")
+    Traceback (most recent call last):
+    ...
+    kip.config.ConfigError: KIP_DATE_MAX=2299-12-31 is after 2199-12-31, the last day the database keeps (its CHECK constraint period_in_range); KIP_DATE_MAX may narrow that range, not widen it
+    """  # noqa: E501
+    days = []
+    for name, value in (("DATE_MIN", first), ("DATE_MAX", last)):
+        if isinstance(value, datetime):
+            value = value.date()
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"KIP_{name} must be a day as YYYY-MM-DD, not {value!r}") from None
+        if day not in ENVELOPE:
+            side, bound, which = (
+                ("before", ENVELOPE.first, "first")
+                if day < ENVELOPE.first
+                else ("after", ENVELOPE.last, "last")
+            )
+            raise ConfigError(
+                f"KIP_{name}={day.isoformat()} is {side} {bound.isoformat()}, the {which} day "
+                f"the database keeps (its CHECK constraint period_in_range); KIP_{name} may "
+                "narrow that range, not widen it"
+            )
+        days.append(day)
+    if days[1] < days[0]:
+        raise ConfigError(
+            f"KIP_DATE_MAX={days[1].isoformat()} is before KIP_DATE_MIN={days[0].isoformat()}"
+        )
+    return days[0], days[1]
 
 
 def normalise_database_url(url: str) -> str:

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, MetaData, create_engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from .dates import ENVELOPE, SESSION_KEY, DateRange
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -72,17 +74,30 @@ def bound_srid() -> int:
 
 
 class Database:
-    """The engine and session factory of one app (``app.extensions['kip.db']``)."""
+    """The engine and session factory of one app (``app.extensions['kip.db']``).
 
-    def __init__(self, url: str, *, connect_timeout: int = 5, pool_size: int = 5) -> None:
+    Its sessions carry the deployment's range of dates (``session.info``, read by
+    :func:`kip.dates.allowed`), so that a service checks dates against it without knowing
+    the app.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: int = 5,
+        pool_size: int = 5,
+        date_range: DateRange = ENVELOPE,
+    ) -> None:
         self.engine: Engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_size=pool_size,
             connect_args={"connect_timeout": connect_timeout},
         )
+        self.session_info = {SESSION_KEY: date_range}
         self.sessionmaker: sessionmaker[Session] = sessionmaker(
-            bind=self.engine, expire_on_commit=False
+            bind=self.engine, expire_on_commit=False, info=self.session_info
         )
 
     def dispose(self) -> None:
@@ -105,6 +120,7 @@ def init_app(app: Flask) -> None:
         url,
         connect_timeout=int(app.config["DATABASE_CONNECT_TIMEOUT"]),
         pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+        date_range=DateRange(app.config["DATE_MIN"], app.config["DATE_MAX"]),
     )
     app.after_request(_finish_request)
     app.teardown_appcontext(_close_session)

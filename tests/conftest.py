@@ -131,7 +131,10 @@ def rolled_back(app: Flask, engine: Engine) -> Iterator[Connection]:
     outer = conn.begin()
     original = db.sessionmaker
     db.sessionmaker = sessionmaker(
-        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=conn,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=db.session_info,  # what the app's own sessions carry (its range of dates)
     )
     try:
         yield conn

@@ -38,6 +38,22 @@ def _create_app():
         raise NotConfigured(str(exc)) from None
 
 
+def problem_line(error: KipError, options: dict[str, str] | None = None) -> str:
+    """The error's message with the problem of each field it names; ``options`` names a
+    field as the command's option that gave it (``{"end_date": "--to"}``).
+
+    >>> from kip.errors import ValidationError
+    >>> problem_line(ValidationError("the dig ban cannot be stored",
+    ...     errors={"end_date": "9999-12-31 is outside"}), {"end_date": "--to"})
+    'the dig ban cannot be stored: --to: 9999-12-31 is outside'
+    """
+    errors = error.details.get("errors")
+    if not isinstance(errors, dict) or not errors:
+        return error.message
+    named = "; ".join(f"{(options or {}).get(k, k)}: {v}" for k, v in errors.items())
+    return f"{error.message}: {named}"
+
+
 def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn KIP's and the database's errors into a one-line message and exit code 1."""
 

@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
 
 from ..actors import Actor
 from ..db import unit_of_work
-from . import clean_errors, main
+from ..errors import ValidationError
+from . import clean_errors, main, problem_line
 
 COLUMNS = [
     "id",
@@ -205,6 +206,16 @@ def digbans_list(everything: bool) -> None:
         click.echo("no dig bans")
 
 
+# The fields of a dig ban, as `kip digbans create` takes them.
+BAN_OPTIONS = {
+    "organisation": "--org",
+    "title": "--title",
+    "start_date": "--from",
+    "end_date": "--to",
+    "geometry": "--area",
+}
+
+
 @digbans_group.command("create")
 @click.option("--org", "organisation", required=True, type=int, help="Organisation id.")
 @click.option("--title", required=True)
@@ -225,21 +236,24 @@ def digbans_create(organisation, title, reason, start, end, area, srid) -> None:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
         raise click.BadParameter("dates as YYYY-MM-DD") from None
-    with unit_of_work() as session:
-        ban = create_dig_ban(
-            session,
-            Actor.system("cli"),
-            DigBanData(
-                organisation_id=organisation,
-                title=title,
-                reason=reason,
-                area_wkt=area,
-                area_srid=srid,
-                start_date=first,
-                end_date=last,
-            ),
-        )
-        click.echo(f"created dig ban {ban.id}: {ban.start_date} to {ban.end_date}, {ban.title}")
+    try:
+        with unit_of_work() as session:
+            ban = create_dig_ban(
+                session,
+                Actor.system("cli"),
+                DigBanData(
+                    organisation_id=organisation,
+                    title=title,
+                    reason=reason,
+                    area_wkt=area,
+                    area_srid=srid,
+                    start_date=first,
+                    end_date=last,
+                ),
+            )
+            click.echo(f"created dig ban {ban.id}: {ban.start_date} to {ban.end_date}, {ban.title}")
+    except ValidationError as error:
+        raise click.ClickException(problem_line(error, BAN_OPTIONS)) from None
 
 
 @digbans_group.command("end")
@@ -251,6 +265,13 @@ def digbans_end(ban_id: int, on: str) -> None:
     """End dig ban BAN_ID on a day; its later violations are resolved."""
     from ..engine.digbans import end_dig_ban
 
-    with unit_of_work() as session:
-        ban = end_dig_ban(session, Actor.system("cli"), ban_id, date.fromisoformat(on))
-        click.echo(f"dig ban {ban.id} now ends on {ban.end_date.isoformat()}")
+    try:
+        last = date.fromisoformat(on)
+    except ValueError:
+        raise click.BadParameter("a date as YYYY-MM-DD", param_hint="--on") from None
+    try:
+        with unit_of_work() as session:
+            ban = end_dig_ban(session, Actor.system("cli"), ban_id, last)
+            click.echo(f"dig ban {ban.id} now ends on {ban.end_date.isoformat()}")
+    except ValidationError as error:
+        raise click.ClickException(problem_line(error, {"end_date": "--on"})) from None

@@ -7,7 +7,8 @@ from flask.cli import with_appcontext
 
 from ..actors import Actor
 from ..db import unit_of_work
-from . import clean_errors, main
+from ..errors import ValidationError
+from . import clean_errors, main, problem_line
 
 
 @main.group("demo")
@@ -22,6 +23,9 @@ def demo_load() -> None:
     """Load (or refresh) the demo town; loading it twice duplicates nothing."""
     from ..demo import load_demo
 
-    with unit_of_work() as session:
-        report = load_demo(session, Actor.system("demo"))
+    try:
+        with unit_of_work() as session:
+            report = load_demo(session, Actor.system("demo"))
+    except ValidationError as error:
+        raise click.ClickException(problem_line(error)) from None
     click.echo(report.summary())

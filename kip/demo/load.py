@@ -17,9 +17,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import engine, geo
+from .. import dates, engine, geo
 from ..actors import Actor
 from ..db import bound_srid
+from ..errors import ValidationError
 from ..models import DigBan, Discipline, Organisation, Phase, Role, Street, Work
 from ..services.organisations import add_organisation
 from ..services.works import create_work, update_work
@@ -238,13 +239,17 @@ def _load_works(
         organisation_id = organisations[spec.organisation].id
         data = spec.work_data(srid)
         work = existing.get((organisation_id, spec.ref))
-        if work is None:
-            work = create_work(session, actor, organisation_id, data)
-            tally.created += 1
-        else:
-            version = work.version
-            update_work(session, actor, work, data, expected_version=version)
-            tally.found(work.version != version)
+        try:
+            if work is None:
+                work = create_work(session, actor, organisation_id, data)
+                tally.created += 1
+            else:
+                version = work.version
+                update_work(session, actor, work, data, expected_version=version)
+                tally.found(work.version != version)
+        except ValidationError as error:
+            message = f"demo work {spec.ref}: {error.message}"
+            raise ValidationError(message, **error.details) from None
         result[spec.ref] = work
     return result
 
@@ -267,7 +272,13 @@ def _load_dig_bans(
         ).scalars()
     }
     loaded = []
+    days = dates.allowed(session)
     for spec in plan.dig_bans:
+        outside = days.problems(start_date=spec.start_date, end_date=spec.end_date)
+        if outside:
+            raise ValidationError(
+                f"demo dig ban {spec.ref}: the dig ban cannot be stored", errors=outside
+            )
         shape = _shape(spec.geometry, srid)
         source = works.get(spec.source_work_ref) if spec.source_work_ref else None
         values = {

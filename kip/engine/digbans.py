@@ -19,10 +19,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import geo, policy
+from .. import dates, geo, policy
 from ..actors import Actor
 from ..audit import audit
 from ..config import DEFAULTS
+from ..dates import ENVELOPE, DateRange
 from ..db import bound_srid
 from ..errors import NotFound, ValidationError
 from ..models import DigBan, Work
@@ -52,15 +53,22 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def propose_dig_ban(work: Work, settings: Mapping | None = None) -> DigBanProposal | None:
-    """The dig ban a completed road/pavement work calls for; None for any other work."""
+def propose_dig_ban(
+    work: Work, settings: Mapping | None = None, days: DateRange = ENVELOPE
+) -> DigBanProposal | None:
+    """The dig ban a completed road/pavement work calls for; None for any other work.
+
+    The ban stays within ``days`` (the dates KIP keeps): it ends on their last day at the
+    latest, and a work that ends on that day calls for none.
+    """
     cfg = {**DEFAULTS, **(settings or {})}
     if work.phase_code != COMPLETED or work.discipline_code not in cfg["DIG_BAN_DISCIPLINES"]:
         return None
-    if work.deleted_at is not None:
+    if work.deleted_at is not None or work.end_date >= days.last:
         return None
     area = shapely.buffer(geo.from_db(work.geom), float(cfg["DIG_BAN_BUFFER_M"]))
     start = work.end_date + timedelta(days=1)
+    end = _years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1)
     return DigBanProposal(
         organisation_id=work.organisation_id,
         source_work_id=work.id,
@@ -71,7 +79,7 @@ def propose_dig_ban(work: Work, settings: Mapping | None = None) -> DigBanPropos
         reason=str(cfg["DIG_BAN_REASON"]).format(years=int(cfg["DIG_BAN_YEARS"])),
         geometry=area,
         start_date=start,
-        end_date=_years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1),
+        end_date=days.clip(end),
     )
 
 
@@ -89,12 +97,18 @@ def pending_proposals(session: Session, settings: Mapping | None = None) -> list
         )
         .order_by(Work.id)
     ).scalars()
-    return [p for w in works if (p := propose_dig_ban(w, cfg)) is not None]
+    days = dates.allowed(session)
+    return [p for w in works if (p := propose_dig_ban(w, cfg, days)) is not None]
 
 
 def create_dig_ban(session: Session, actor: Actor, proposal: DigBanProposal) -> DigBan:
     """Create a dig ban (from a proposal, or any area and period) and find its violations."""
     policy.require_coordinator(actor)
+    outside = dates.allowed(session).problems(
+        start_date=proposal.start_date, end_date=proposal.end_date
+    )
+    if outside:
+        raise ValidationError("the dig ban cannot be stored", errors=outside)
     if proposal.end_date < proposal.start_date:
         raise ValidationError("the ban ends before it starts", errors={"end_date": "order"})
     area = geo.check_geometry(proposal.geometry)
@@ -132,6 +146,9 @@ def end_dig_ban(session: Session, actor: Actor, ban_id: int, on: date) -> DigBan
         raise NotFound(f"no dig ban {ban_id}")
     if on < ban.start_date:
         raise ValidationError("a ban cannot end before it starts", errors={"end_date": "order"})
+    outside = dates.allowed(session).problems(end_date=on)
+    if outside:
+        raise ValidationError("the dig ban cannot end then", errors=outside)
     ban.end_date = on
     session.flush()
     audit(session, actor, "dig_ban.end", "dig_ban", ban.id, end_date=on.isoformat())

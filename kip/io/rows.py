@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dates import ENVELOPE, DateRange
 from ..errors import ValidationError
 from ..models import Precision, TrafficImpact, Visibility
 from . import values as v
@@ -90,9 +91,13 @@ class Words:
 
 
 def convert_rows(
-    table: SourceTable, mapping: Mapping, reference: dict[str, dict[str, Iterable[str]]]
+    table: SourceTable,
+    mapping: Mapping,
+    reference: dict[str, dict[str, Iterable[str]]],
+    days: DateRange = ENVELOPE,
 ) -> Rows:
-    """Read every row's fields; ``reference`` gives the discipline and phase codes with labels.
+    """Read every row's fields; ``reference`` gives the discipline and phase codes with labels,
+    ``days`` the dates KIP keeps (:func:`kip.dates.allowed`).
 
     A required field the file has no column (nor mapping default) for refuses the file
     as a whole; an empty or wrong cell is a problem of its row.
@@ -144,7 +149,7 @@ def convert_rows(
         elif name in DEFAULTS:
             default = DEFAULTS[name]
         rows.columns[ATTRIBUTE.get(name, name)] = _convert(cells, convert, default, name, rows)
-    _dates(table, choice.fields, mapping, rows)
+    _dates(table, choice.fields, mapping, rows, days)
     _checks(rows)
     return rows
 
@@ -190,7 +195,9 @@ def _convert(
     return out
 
 
-def _dates(table: SourceTable, fields: dict[str, str], mapping: Mapping, rows: Rows) -> None:
+def _dates(
+    table: SourceTable, fields: dict[str, str], mapping: Mapping, rows: Rows, days: DateRange
+) -> None:
     n = rows.count
     bounds: dict[str, list[Any]] = {}
     for name in ("start_date", "end_date"):
@@ -232,6 +239,13 @@ def _dates(table: SourceTable, fields: dict[str, str], mapping: Mapping, rows: R
                     rows.add(i, "end_date", "the end date is missing")
                 continue
             end = start
+        outside = days.problems(start_date=start[0], end_date=end[1])
+        if end is start and "end_date" in outside:  # a month, quarter or year: one cell
+            outside.setdefault("start_date", outside.pop("end_date"))
+        if outside:
+            for name, message in outside.items():
+                rows.add(i, name, message)
+            continue
         if end[1] < start[0]:
             rows.add(
                 i,

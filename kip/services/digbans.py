@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import geo, policy
+from .. import dates, geo, policy
 from ..actors import Actor
 from ..audit import audit
 from ..config import DEFAULTS
@@ -122,6 +122,8 @@ def _check(session: Session, data: DigBanData) -> BaseGeometry:
         errors["title"] = "a title of 1 to 200 characters"
     if session.get(Organisation, data.organisation_id) is None:
         errors["organisation"] = f"no organisation {data.organisation_id}"
+    days = dates.allowed(session)
+    errors.update(days.problems(start_date=data.start_date, end_date=data.end_date))
     if errors:
         raise ValidationError("the dig ban cannot be stored", errors=errors)
     try:
@@ -161,7 +163,8 @@ def accept_proposal(
     coordinator's organisation."""
     policy.require_coordinator(actor)
     work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
-    proposal = engine_bans.propose_dig_ban(work, settings) if work is not None else None
+    days = dates.allowed(session)
+    proposal = engine_bans.propose_dig_ban(work, settings, days) if work is not None else None
     if proposal is None or work_id not in {
         p.source_work_id for p in engine_bans.pending_proposals(session, settings)
     }:

@@ -34,7 +34,7 @@ import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .. import engine, policy
+from .. import dates, engine, policy
 from ..actors import Actor
 from ..db import bound_srid
 from ..engine.measure import paused_gc
@@ -225,7 +225,7 @@ def import_file(
                 f"EPSG:{table.crs.to_epsg()} (say it with --crs if not)"
             )
         step("checking", 0.2)
-        rows = convert_rows(table, mapping, _reference(session))
+        rows = convert_rows(table, mapping, _reference(session), dates.allowed(session))
         for problem in table.problems:
             rows.add(problem.row - 1, problem.field, problem.message)
         geoms, geometry_problems = prepare_geometries(

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import geo, policy
+from .. import dates, geo, policy
 from ..actors import Actor
 from ..db import bound_srid
 from ..engine import on_work_saved
@@ -86,6 +86,8 @@ def _validate(session: Session, data: WorkData) -> dict[str, str]:
             f"the end ({data.end_date.isoformat()}) is before the start "
             f"({data.start_date.isoformat()})"
         )
+    days = dates.allowed(session)
+    errors.update(days.problems(start_date=data.start_date, end_date=data.end_date))
     try:
         data.geometry = geo.check_geometry(data.geometry)
     except geo.GeometryProblem as problem:

@@ -9,6 +9,8 @@ from typing import Any
 
 import shapely
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from shapely.geometry import mapping, shape
@@ -40,6 +42,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from .. import dates, db
 from ..errors import StaleVersion, ValidationError
 from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
@@ -102,6 +105,24 @@ class TokenForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token (log out, revoke, restore)."""
+
+
+class KeptDate:
+    """A day KIP keeps: within the deployment's range of dates (:mod:`kip.dates`, the rule
+    every way in asks), else a message on the field that says the range."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data is None:
+            return
+        days = dates.allowed(db.session())
+        if days.problems(**{field.name: field.data}):
+            raise StopValidation(
+                _(
+                    "Give a date from %(first)s to %(last)s.",
+                    first=format_date(days.first, "long"),
+                    last=format_date(days.last, "long"),
+                )
+            )
 
 
 # -- Geometries drawn on a map (the work and dig-ban forms) -----------------------------------
@@ -270,12 +291,14 @@ class WorkForm(FlaskForm):
     discipline = SelectField(_l("Discipline"), validators=[DataRequired()])
     phase = SelectField(_l("Phase"), default="design", validators=[DataRequired()])
     start_date = DateField(
-        _l("Start"), default=date.today, validators=[InputRequired(_l("Give a date."))]
+        _l("Start"),
+        default=date.today,
+        validators=[InputRequired(_l("Give a date.")), KeptDate()],
     )
     end_date = DateField(
         _l("End"),
         default=lambda: date.today() + timedelta(weeks=4),
-        validators=[InputRequired(_l("Give a date."))],
+        validators=[InputRequired(_l("Give a date.")), KeptDate()],
     )
     precision = SelectField(
         _l("Period known"), choices=_choices(PRECISIONS), default=Precision.DAY.value
@@ -364,8 +387,10 @@ DIG_BAN_SHAPES = {
 class DigBanForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=10_000)])
-    start_date = DateField(_l("First day"), validators=[InputRequired(_l("Give a date."))])
-    end_date = DateField(_l("Last day"), validators=[InputRequired(_l("Give a date."))])
+    start_date = DateField(
+        _l("First day"), validators=[InputRequired(_l("Give a date.")), KeptDate()]
+    )
+    end_date = DateField(_l("Last day"), validators=[InputRequired(_l("Give a date.")), KeptDate()])
     geometry = GeometryField(_l("Area"), kinds={"Polygon"}, messages=DIG_BAN_SHAPES, region=True)
     # The version the form was loaded with: saving a newer one is refused (optimistic locking).
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
