@@ -112,25 +112,19 @@ def world(live_server) -> dict[str, Any]:
         start_date=today - timedelta(days=1),
         end_date=today + timedelta(days=20),
     )
-    road = live_server.make_work(
-        org,
-        title=texts["road_title"],
-        discipline="road",
-        phase="completed",
-        visibility="public",
-        geometry=LineString([(X0, Y0 + 100), (X0 + 60, Y0 + 100)]),
-        start_date=today - timedelta(days=60),
-        end_date=today - timedelta(days=5),
-    )
-    live_server.make_work(
-        org,
-        title=texts["proposed_title"],
-        discipline="road",
-        phase="completed",
-        visibility="public",
-        geometry=LineString([(X0, Y0 + 160), (X0 + 60, Y0 + 160)]),
-        start_date=today - timedelta(days=60),
-        end_date=today - timedelta(days=5),
+    # Two completed road works: the first one's proposed dig ban is imposed, the other waits.
+    road, _proposed = (
+        live_server.make_work(
+            org,
+            title=texts[key],
+            discipline="road",
+            phase="completed",
+            visibility="public",
+            geometry=LineString([(X0, Y0 + y), (X0 + 60, Y0 + y)]),
+            start_date=today - timedelta(days=60),
+            end_date=today - timedelta(days=5),
+        )
+        for key, y in (("road_title", 100), ("proposed_title", 160))
     )
     with unit_of_work(live_server.app) as session:
         derived = accept_proposal(session, SYSTEM, road.id)
