@@ -105,13 +105,15 @@ def _csv_cell(value: Any) -> Any:
 def write_xlsx(records: list[dict[str, Any]], geometries: np.ndarray, names: list[str]) -> bytes:
     """One sheet, one row per work, the geometry as WKT in the last column.
 
-    Text is written as cells typed text (openpyxl would make a formula of ``=...`` and an
-    error value of ``#N/A``); characters a worksheet cannot hold (control characters) become
-    U+FFFD instead of failing the export.
+    Every text cell is typed text. openpyxl types a string by its content: one that starts
+    with ``=`` would become a formula (:func:`sheet_value` leaves none) and an error word
+    (``#N/A``) an error value, so those are given as cells typed text; any other string it
+    types text itself. Characters a worksheet cannot hold (control characters) become U+FFFD
+    instead of failing the export.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("works")
@@ -120,7 +122,10 @@ def write_xlsx(records: list[dict[str, Any]], geometries: np.ndarray, names: lis
         value = sheet_value(value)
         if not isinstance(value, str):
             return value
-        text = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if not value.startswith("=") and value not in ERROR_CODES:
+            return value
+        text = WriteOnlyCell(sheet, value=value)
         text.data_type = "s"
         return text
 

@@ -139,10 +139,12 @@ def test_the_clash_list_as_csv_writes_formulas_as_text(
 
 
 def test_numbers_and_dates_stay_what_they_are() -> None:
-    """A negative number starts with ``-`` too: it stays a number; text does not."""
+    """A negative number starts with ``-`` too: it stays a number; text does not. Text that
+    reads like an error value stays text too."""
     record = {
         "title": "-5",
         "note": "@here",
+        "error": "#N/A",
         "budget": Decimal("-12.50"),
         "delta": -3,
         "start_date": date(2027, 3, 1),
@@ -160,6 +162,7 @@ def test_numbers_and_dates_stay_what_they_are() -> None:
     sheet = load_workbook(io.BytesIO(writers.write_xlsx([record], geometries, names))).active
     cells = dict(zip([c.value for c in sheet[1]], sheet[2], strict=True))
     assert (cells["title"].value, cells["title"].data_type) == ("'-5", "s")
+    assert (cells["error"].value, cells["error"].data_type) == ("#N/A", "s")
     assert (cells["budget"].value, cells["budget"].data_type) == (-12.5, "n")
     assert (cells["delta"].value, cells["delta"].data_type) == (-3, "n")
     assert cells["start_date"].is_date and cells["excavation"].value is True
