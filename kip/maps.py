@@ -12,6 +12,14 @@ A map is embedded in a KIP page, not in an iframe: :func:`embed` returns the ``<
 ``<script src>`` tags for the page's head, the map's ``<div>``, and one inline ``<script>``
 that carries the response's CSP nonce.
 
+No value from the data reaches a map as markup. Folium's tooltips and popups (and
+Leaflet's, given a string) put their text into the page with ``innerHTML``, so a work titled
+``<a href="https://evil.example/">`` became a live link. KIP's maps show values only through
+``static/kip-text.js`` (loaded with every map, see :class:`KipMap`), which sets
+``textContent``: :class:`TextTooltip` here, and ``static/kip-map.js`` for the public map and
+the plan. :func:`embed` refuses Folium's own tooltips and popups (:class:`MarkupElement`),
+so none can come back unnoticed.
+
 The base map's tile URL and attribution are configuration (``TILE_URL``,
 ``TILE_ATTRIBUTION``). Works are vector layers drawn by the browser, so they still show when
 the tiles cannot load.
@@ -19,13 +27,14 @@ the tiles cannot load.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 from folium.elements import JSCSSMixin
+from folium.features import GeoJsonDetail
 from folium.plugins import Draw, MarkerCluster
 from folium.template import Template
 from markupsafe import Markup, escape
@@ -39,6 +48,7 @@ ASSETS: dict[str, str] = {
     "markerclusterjs": "vendor/leaflet.markercluster/leaflet.markercluster.js",
     "markerclustercss": "vendor/leaflet.markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "vendor/leaflet.markercluster/MarkerCluster.Default.css",
+    "kip_text": "kip-text.js",
 }
 
 # Resources Folium's Map asks for by default that no KIP map uses.
@@ -56,8 +66,22 @@ UNUSED: frozenset[str] = frozenset(
 )
 
 
+# Folium's elements that put their text into the page as HTML: a value from the data in
+# them would become markup. KIP's maps use TextTooltip instead.
+MARKUP_ELEMENTS: tuple[type, ...] = (
+    folium.Popup,
+    folium.Tooltip,
+    GeoJsonDetail,  # GeoJsonTooltip and GeoJsonPopup
+    folium.DivIcon,
+)
+
+
 class UnknownAsset(LookupError):
     """A Folium element wants a script or stylesheet KIP does not serve from ``static/``."""
+
+
+class MarkupElement(TypeError):
+    """A Folium element would put text into the page as HTML (see :data:`MARKUP_ELEMENTS`)."""
 
 
 class KipMap(folium.Map):
@@ -67,7 +91,8 @@ class KipMap(folium.Map):
     that forbids zooming, and an inline script without a nonce into the head, and uses
     jQuery's ``$(document).ready``. KIP's page has its own head; the map's size comes from
     ``static/kip.css`` (``.kip-map``). The map object is also reachable from its element
-    (``element.kipMap``) for KIP's own scripts.
+    (``element.kipMap``) for KIP's own scripts, and every map loads ``static/kip-text.js``,
+    the one way KIP's scripts show a value from the data (as text).
     """
 
     _template = Template(
@@ -92,6 +117,10 @@ class KipMap(folium.Map):
         {% endmacro %}
         """
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_js = [*self.default_js, ("kip_text", "/static/kip-text.js")]
 
 
 def base_map(
@@ -192,8 +221,7 @@ def work_map(
                 "fillOpacity": 0.15,
             },
             marker=folium.CircleMarker(radius=5, fill=True),
-            tooltip=folium.GeoJsonTooltip(fields=["title", "organisation"], labels=False),
-        ).add_to(m)
+        ).add_child(TextTooltip(["title", "organisation"])).add_to(m)
     shape = folium.GeoJson(
         {"type": "Feature", "properties": {}, "geometry": work},
         name="work",
@@ -202,6 +230,34 @@ def work_map(
     ).add_to(m)
     _FitTo(m, shape).add_to(m)
     return m
+
+
+class TextTooltip(folium.MacroElement):
+    """A tooltip on a :class:`folium.GeoJson` layer: the feature's ``fields``, one line each,
+    as text.
+
+    Folium's ``GeoJsonTooltip`` writes the properties into the tooltip with ``innerHTML``;
+    this one builds it with ``kipText.lines`` (``static/kip-text.js``), which sets
+    ``textContent``, so a title that looks like HTML is shown as the text it is.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindTooltip(function (layer) {
+                var properties = layer.feature.properties;
+                return kipText.lines(
+                    {{ this.fields|tojson }}.map(function (name) { return properties[name]; }),
+                    "kip-tooltip");
+            }, {sticky: true});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "TextTooltip"
+        self.fields = list(fields)
 
 
 class _FitTo(folium.MacroElement):
@@ -258,7 +314,7 @@ def localise(m: folium.Map, static_url: Callable[[str], str]) -> None:
     >>> m = KipMap(tiles=None)
     >>> localise(m, lambda path: "/static/" + path)
     >>> m.default_js
-    [('leaflet', '/static/vendor/leaflet/leaflet.js')]
+    [('leaflet', '/static/vendor/leaflet/leaflet.js'), ('kip_text', '/static/kip-text.js')]
     >>> m.default_css
     [('leaflet_css', '/static/vendor/leaflet/leaflet.css')]
     >>> folium.Map.default_js[0][1].startswith("https://")  # Folium's own class is untouched
@@ -268,6 +324,25 @@ def localise(m: folium.Map, static_url: Callable[[str], str]) -> None:
         if isinstance(element, JSCSSMixin):
             element.default_js = _local(element, element.default_js, static_url)
             element.default_css = _local(element, element.default_css, static_url)
+
+
+def refuse_markup(m: folium.Map) -> None:
+    """Raise :class:`MarkupElement` if ``m`` holds an element that puts text into the page
+    as HTML (:data:`MARKUP_ELEMENTS`); show values with :class:`TextTooltip`.
+
+    >>> m = KipMap(tiles=None)
+    >>> _ = folium.Marker([52.0, 5.6], tooltip="<b>x</b>").add_to(m)
+    >>> refuse_markup(m)
+    Traceback (most recent call last):
+    ...
+    kip.maps.MarkupElement: Tooltip puts its text into the page as HTML; use kip.maps.TextTooltip
+    """
+    for element in _elements(m):
+        if isinstance(element, MARKUP_ELEMENTS):
+            raise MarkupElement(
+                f"{type(element).__name__} puts its text into the page as HTML; "
+                "use kip.maps.TextTooltip"
+            )
 
 
 def _local(
@@ -303,8 +378,10 @@ class MapParts:
 def embed(m: folium.Map, nonce: str, static_url: Callable[[str], str] | None = None) -> MapParts:
     """Render ``m`` into the parts a KIP page embeds (see :class:`MapParts`).
 
-    ``static_url`` defaults to Flask's ``url_for('static', filename=...)``.
+    ``static_url`` defaults to Flask's ``url_for('static', filename=...)``. Raises
+    :class:`MarkupElement` when ``m`` holds one of Folium's tooltips or popups.
     """
+    refuse_markup(m)
     if static_url is None:
         from flask import url_for
 
@@ -338,15 +415,19 @@ def embed(m: folium.Map, nonce: str, static_url: Callable[[str], str] | None = N
 __all__ = [
     "AREA_SHAPES",
     "ASSETS",
+    "MARKUP_ELEMENTS",
     "UNUSED",
     "WORK_SHAPES",
     "KipMap",
     "MapParts",
+    "MarkupElement",
+    "TextTooltip",
     "UnknownAsset",
     "base_map",
     "cluster_layer",
     "draw_control",
     "embed",
     "localise",
+    "refuse_markup",
     "work_map",
 ]

@@ -5,7 +5,8 @@
  * view from /api/v1/map/works by bounding box, period and zoom as the map moves (a point per
  * work when zoomed out, clustered; simplified shapes when zoomed in), colours them by
  * discipline, binds popups, keeps the list below the map in step, and keeps the view's state
- * (centre, zoom, period, filters) in the URL so it can be shared. On /plan it also draws the
+ * (centre, zoom, period, filters) in the URL so it can be shared. Values from the data are
+ * shown as text only (static/kip-text.js, loaded with every map). On /plan it also draws the
  * clashes (/api/v1/clashes) on top and the dig bans (/api/v1/digbans) as areas, and the
  * checkboxes beside the map hide disciplines, organisations and clash layers.
  *
@@ -155,12 +156,10 @@
     var d = config.disciplines[code];
     return d ? d.colour : "#777777";
   }
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    if (cls) { node.className = cls; }
-    return node;
-  }
+  /* Every value from the data reaches the page through kipText.el (static/kip-text.js), as
+   * text: no string is handed to Leaflet's bindPopup, bindTooltip or divIcon html, which
+   * would take it as HTML. */
+  var el = window.kipText.el;
   function line(label, value) {
     var p = el("p");
     p.appendChild(el("strong", label + ": "));
@@ -212,11 +211,9 @@
     var c = colour(f.properties.discipline);
     if (f.geometry.type === "Point") {
       var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      var icon = L.divIcon({
-        className: "kip-work-marker kip-work-" + f.id,
-        html: '<span style="background:' + c + '"></span>',
-        iconSize: [14, 14]
-      });
+      var dot = el("span");
+      dot.style.background = c;
+      var icon = L.divIcon({ className: "kip-work-marker kip-work-" + f.id, html: dot, iconSize: [14, 14] });
       return L.marker(ll, { icon: icon, title: f.properties.title, alt: f.properties.title });
     }
     return L.geoJSON(f, {
@@ -274,7 +271,8 @@
         }
       });
       var facts = (c.properties.explanation || {}).facts || "";
-      layer.bindTooltip((t["kind_" + kind] || kind) + (facts ? ": " + facts : "") + " (" + t.clash + ")");
+      layer.bindTooltip(el("span", (t["kind_" + kind] || kind) + (facts ? ": " + facts : "") +
+        " (" + t.clash + ")"));
       layer.on("click", function () {
         window.location.href = config.clashUrl.replace(/0$/, String(c.id));
       });
@@ -289,8 +287,8 @@
             return { color: "#555", weight: 2, dashArray: "4 3", fillColor: "#888", fillOpacity: 0.25, className: "kip-digban" };
           }
         });
-        layer.bindTooltip(t.digban + ": " + b.properties.title + " (" +
-          formatDate(b.properties.start_date) + " – " + formatDate(b.properties.end_date) + ")");
+        layer.bindTooltip(el("span", t.digban + ": " + b.properties.title + " (" +
+          formatDate(b.properties.start_date) + " – " + formatDate(b.properties.end_date) + ")"));
         digbanLayer.addLayer(layer);
       });
     }

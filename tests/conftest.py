@@ -29,6 +29,10 @@ from kip.db import database
 
 SRID = 28992
 
+# The browser tests' fixtures (a live server, Chromium, a page), for every test that needs
+# them - in tests/browser and in tests/security - from one place, so there is one browser.
+pytest_plugins = ["browser.fixtures"]
+
 
 def _server_url() -> str:
     url = os.environ.get("KIP_TEST_DATABASE_URL") or os.environ.get("KIP_DATABASE_URL")

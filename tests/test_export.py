@@ -125,6 +125,43 @@ def test_round_trip_reports_everything_unchanged(
     assert "organisation" in report.ignored_columns
 
 
+def test_a_csv_export_of_formula_like_text_imports_unchanged(
+    session: Session, make_org, make_work, tmp_path: Path
+) -> None:
+    """The quote a CSV export puts before text a spreadsheet would run goes again on import
+    (kip.io.formulas), also before text that starts with quotes of its own."""
+    org = make_org("Formules")
+    make_work(
+        org,
+        title="=SUM(1;2)",
+        description="-- nog af te stemmen",
+        contact_name="@team",
+        contact_phone="+31 6 12345678",
+        external_ref="+F-1",
+        tags=["=energie"],
+    )
+    make_work(org, title="'=al geciteerd", external_ref="'-F-2")
+    path = tmp_path / "export.csv"
+    filters = WorkFilter(organisations=[org.name])
+    path.write_bytes(export_works(session, SYSTEM, "csv", filters).data)
+    assert "'+31 6 12345678" in path.read_text() and "''=al geciteerd" in path.read_text()
+
+    report = import_file(session, ACTOR, org.id, path, settings=SETTINGS, dry_run=True)
+
+    assert report.ok, report.to_dict()
+    assert report.counts()["unchanged"] == 2, report.to_dict()
+
+
+def test_a_control_character_does_not_stop_an_xlsx_export(
+    session: Session, make_org, make_work, tmp_path: Path
+) -> None:
+    org = make_org("Plakwerk")
+    make_work(org, title="Kabel", description="uit Word geplakt\x0bmet een verticale tab")
+    data = export_works(session, SYSTEM, "xlsx", WorkFilter(organisations=[org.name])).data
+    header, row = load_workbook(io.BytesIO(data)).active.values
+    assert row[header.index("description")] == "uit Word geplakt\ufffdmet een verticale tab"
+
+
 def test_cli_export(app: Flask, connection: Connection, plan, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     out = tmp_path / "works.gpkg"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from datetime import date
@@ -139,11 +137,10 @@ def clashes_list(fmt, kind, status, organisation, discipline, bbox, period, page
         body = {"total": result.total, "page": page, "per_page": per_page, "clashes": rows}
         click.echo(json.dumps(body, indent=2))
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
+        from ..io.writers import write_csv_table
+
+        table = write_csv_table(COLUMNS, ([r[c] for c in COLUMNS] for r in rows))
+        click.echo(table, nl=False)
     elif not rows:
         click.echo("no clashes (kip clashes recompute finds them)")
     else:

@@ -4,5 +4,6 @@
 - :mod:`.columns` recognises column names and value words, and reads mapping files;
 - :mod:`.values` and :mod:`.rows` turn cells into the fields of works;
 - :mod:`.geometry` checks and reprojects geometries, vectorised;
-- :mod:`.writers` writes GeoJSON, GeoPackage, CSV and XLSX.
+- :mod:`.writers` writes GeoJSON, GeoPackage, CSV and XLSX;
+- :mod:`.formulas` keeps text that a spreadsheet would run as a formula text (CSV, XLSX).
 """

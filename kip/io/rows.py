@@ -20,6 +20,7 @@ from ..errors import ValidationError
 from ..models import Precision, TrafficImpact, Visibility
 from . import values as v
 from .columns import FIELD_NAMES, REQUIRED, VALUE_WORDS, Mapping, choose_columns, normalise
+from .formulas import restore
 from .readers import SourceTable
 
 # KIP field -> the works column it is stored in.
@@ -125,6 +126,12 @@ def convert_rows(
         "budget": v.decimal,
         "tags": v.tag_list,
     }
+    if table.kind == "CSV":
+        # KIP's CSV export puts a quote before text a spreadsheet would run as a formula
+        # (kip.io.formulas); it goes again, so that an export imports unchanged.
+        for name, convert in list(converters.items()):
+            if convert in (v.text, v.tag_list):
+                converters[name] = _unquoted(convert)
     for name in ("discipline", "phase"):
         converters[name] = Words(name, reference[name], mapping.values.get(name, {}))
     for name, enum in (
@@ -152,6 +159,13 @@ def convert_rows(
     _dates(table, choice.fields, mapping, rows, days)
     _checks(rows)
     return rows
+
+
+def _unquoted(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def unquoted(value: Any) -> Any:
+        return convert(restore(value) if isinstance(value, str) else value)
+
+    return unquoted
 
 
 def _cells(column: np.ndarray, n: int) -> list[Any]:

@@ -1,1 +1,1 @@
-"""Browser tests (a package, so its conftest does not clash with tests/conftest.py)."""
+"""Browser tests (a package; their fixtures, in fixtures.py, are loaded by tests/conftest.py)."""

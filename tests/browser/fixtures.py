@@ -7,10 +7,12 @@ is downloaded: Chromium is the system's (``/usr/bin/chromium``, installed by
 the pages must work without tiles. When a browser test fails, a screenshot of its page goes
 to ``test-artifacts/``.
 
-Fixtures for other browser tests: ``live_server`` (``.url``, ``.app``, ``.engine``,
+Fixtures for browser tests: ``live_server`` (``.url``, ``.app``, ``.engine``,
 ``.make_org()``, ``.make_user()``, ``.make_work()``), ``browser``, ``page`` (a fresh
 context; ``page.kip_requests`` lists every URL it asked for), ``login(page, user)`` and
-``foreign_requests(page)``.
+``foreign_requests(page)``. This module is a plugin that ``tests/conftest.py`` loads for the
+whole suite, so a browser test elsewhere (``tests/security/``) shares the one browser and
+server: Playwright's sync API cannot run twice in one process.
 """
 
 from __future__ import annotations
