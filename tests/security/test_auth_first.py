@@ -4,7 +4,7 @@ Before the fix, the API parsed the body first (a bad body: 422 with the field er
 looked at the work before the caller (a missing If-Match: 428 with the work's current
 version, a stale one: 412 with it), and a form POST without a login failed its CSRF check
 (400) instead of sending the caller to log in. The whole route table is covered by
-``tests/test_authorization_matrix.py``; these are the cases the issue names.
+``tests/security/test_authorization_matrix.py``; these are the cases the issue names.
 """
 
 from __future__ import annotations
