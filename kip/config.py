@@ -45,7 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "DIG_BAN_YEARS": 3,
     "DIG_BAN_DISCIPLINES": ["road"],
     # The title and reason a proposed ban gets (stored with the ban, in the deployment's
-    # language; ``{years}`` is DIG_BAN_YEARS). They never name the work: see docs/security.md.
+    # language; ``{streets}``: the streets its area covers most, ``{years}``: DIG_BAN_YEARS;
+    # DIG_BAN_TITLE where no street is known). They never name the work: docs/security.md.
+    "DIG_BAN_TITLE_STREETS": "Graafverbod {streets}",
     "DIG_BAN_TITLE": "Graafverbod na nieuwe verharding",
     "DIG_BAN_REASON": "Nieuwe verharding: {years} jaar niet openbreken, behalve bij calamiteiten.",
     # The first and last day a work or a dig ban may have (YYYY-MM-DD). They may narrow the

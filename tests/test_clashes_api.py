@@ -111,7 +111,7 @@ def test_a_planner_is_told_only_that_their_work_meets_a_secret(session, town):
         assert view.meeting is None  # nor where they meet
         assert view.dig_ban is None and view.review_note is None
         assert SECRET not in json.dumps(view.explanation)
-        assert str(town["cable"].id) not in view.explanation["clears_if"]
+        assert f"work {town['cable'].id} " not in view.explanation["clears_if"]
         assert "2027-06-30" not in view.explanation["clears_if"]  # nor its dates
         assert "3 m" not in view.explanation["facts"]  # the real distance is 3 m
         assert "not shown to you" in view.explanation["clears_if"]
@@ -488,6 +488,14 @@ def test_filters_on_the_page(coordinator_client, town):
     assert "2 found" in html
     bad = client.get("/clashes?kind=catastrophe")
     assert bad.status_code == 422
+
+
+def test_a_planners_own_organisation_stays_the_default_on_every_page(planner_client, town):
+    own = f'<option selected value="{town["city"].id}">'
+    for url in ("/clashes", "/clashes?page=2", "/clashes?lang=nl&page=3"):
+        assert own in planner_client.get(url).get_data(as_text=True), url
+    everything = planner_client.get("/clashes?organisation=&page=2").get_data(as_text=True)
+    assert own not in everything  # "all organisations", chosen, stays chosen
 
 
 def test_a_coordinator_accepts_a_proposed_dig_ban(coordinator_client, make_work, session, town):

@@ -94,7 +94,7 @@ class ClashPropertiesSchema(Schema):
         required=True,
         metadata={
             "description": "your work meets a work you may not see: you are told the rule, "
-            "kind and status only"
+            "kind and status only; work_a is then your work, work_b the hidden one"
         },
     )
     disclosed = fields.Bool(

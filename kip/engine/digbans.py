@@ -11,12 +11,12 @@ violations at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import dates, geo, policy
@@ -26,7 +26,7 @@ from ..config import DEFAULTS
 from ..dates import ENVELOPE, DateRange
 from ..db import bound_srid
 from ..errors import NotFound, ValidationError
-from ..models import DigBan, Work
+from ..models import DigBan, Street, Work
 from . import recompute_dig_bans
 
 COMPLETED = "completed"
@@ -73,8 +73,8 @@ def propose_dig_ban(
         organisation_id=work.organisation_id,
         source_work_id=work.id,
         source_title=work.title,
-        # The words say why, never which work: the ban is shown to every partner, the work
-        # may be confidential (docs/security.md).
+        # The words say why and (see pending_proposals) where, never which work: the ban
+        # is shown to every partner, the work may be confidential (docs/security.md).
         title=str(cfg["DIG_BAN_TITLE"])[:200],
         reason=str(cfg["DIG_BAN_REASON"]).format(years=int(cfg["DIG_BAN_YEARS"])),
         geometry=area,
@@ -98,7 +98,28 @@ def pending_proposals(session: Session, settings: Mapping | None = None) -> list
         .order_by(Work.id)
     ).scalars()
     days = dates.allowed(session)
-    return [p for w in works if (p := propose_dig_ban(w, cfg, days)) is not None]
+    proposals = [p for w in works if (p := propose_dig_ban(w, cfg, days)) is not None]
+    return [_named_by_streets(session, p, cfg) for p in proposals]
+
+
+def _named_by_streets(session: Session, proposal: DigBanProposal, cfg: Mapping) -> DigBanProposal:
+    """The proposal titled after the (at most two) streets its area covers most: a place
+    the area shows anyway, where a partner looks for it. Without streets it keeps the
+    plain title."""
+    area = func.ST_GeomFromWKB(shapely.to_wkb(proposal.geometry), bound_srid())
+    covered = func.sum(func.ST_Length(func.ST_Intersection(Street.geom, area)))
+    names = session.execute(
+        select(Street.name)
+        .where(func.ST_Intersects(Street.geom, area))
+        .group_by(Street.name)
+        .order_by(covered.desc(), Street.name)
+        .limit(2)
+    ).scalars()
+    streets = ", ".join(names)
+    if not streets:
+        return proposal
+    title = str(cfg["DIG_BAN_TITLE_STREETS"]).format(streets=streets)[:200]
+    return replace(proposal, title=title)
 
 
 def create_dig_ban(session: Session, actor: Actor, proposal: DigBanProposal) -> DigBan:

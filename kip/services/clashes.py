@@ -86,10 +86,11 @@ class Measured:
 
 @dataclass(frozen=True)
 class ClashView:
-    """A clash as one viewer may see it: ``work_a``/``work_b`` are None when hidden.
+    """A clash as one viewer may see it.
 
-    ``meeting`` is the meeting place as GeoJSON in EPSG:4326; it, ``measured`` and
-    ``review_note`` are None when the clash is redacted for the viewer.
+    When the clash is redacted for the viewer, ``work_a`` is their own work, ``work_b`` None
+    (whichever side each is in the record), and ``meeting``, ``measured`` and
+    ``review_note`` are None. ``meeting`` is the meeting place as GeoJSON in EPSG:4326.
     """
 
     clash: Clash
@@ -301,15 +302,16 @@ def _views(session: Session, actor: Actor, rows: list[tuple]) -> list[ClashView]
             )
             views.append(ClashView(c, a, b, ban, explanation, meeting, c.review_note, measured))
             continue
-        # Redacted: the viewer's own side, and nothing of the other.
-        a = _seen(session, actor, works.get(c.work_a_id))
-        b = None if a is not None else _seen(session, actor, works.get(c.work_b_id))
-        own = a if a is not None else b
+        # Redacted: the viewer's own work, always as side a (which side it is in the
+        # record would tell whether the hidden work is older), and nothing of the other.
+        own = _seen(session, actor, works.get(c.work_a_id)) or _seen(
+            session, actor, works.get(c.work_b_id)
+        )
         assert own is not None  # the query returns redacted clashes of one's own work only
         explanation = explain_one_sided(
             _rule_only(c.rule, c.kind), Side(_label(own), own.start_date, own.end_date)
         )
-        views.append(ClashView(c, a, b, None, explanation, None, None, None))
+        views.append(ClashView(c, own, None, None, explanation, None, None, None))
     return views
 
 

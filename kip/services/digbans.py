@@ -162,12 +162,9 @@ def accept_proposal(
     """Create the ban proposed for the completed road work ``work_id``, in the name of the
     coordinator's organisation."""
     policy.require_coordinator(actor)
-    work = session.get(Work, work_id) if 0 < work_id <= MAX_ID else None
-    days = dates.allowed(session)
-    proposal = engine_bans.propose_dig_ban(work, settings, days) if work is not None else None
-    if proposal is None or work_id not in {
-        p.source_work_id for p in engine_bans.pending_proposals(session, settings)
-    }:
+    pending = {p.source_work_id: p for p in engine_bans.pending_proposals(session, settings)}
+    proposal = pending.get(work_id)
+    if proposal is None:
         raise NotFound(f"no pending dig ban proposal for work {work_id}")
     # The ban is imposed by the coordinator's organisation: naming the work's own would
     # tell every partner who worked there (docs/security.md).

@@ -33,6 +33,7 @@ from ..services.organisations import list_organisations
 bp = Blueprint("clashes", __name__)
 
 PER_PAGE = 50
+FILTERS = {"kind", "status", "organisation", "discipline", "start", "end"}
 EARLIEST, LATEST = date(1, 1, 1), date(9999, 12, 31)
 KIND_LABELS = {
     "conflict": _l("conflict"),
@@ -98,7 +99,8 @@ def index() -> str | tuple[str, int]:
     actor = current_actor()
     policy.require_login(actor)
     form = _filter_form()
-    if not request.args and actor.organisation_id and not policy.is_coordinator(actor):
+    chosen = FILTERS & request.args.keys()  # a page number or language chooses nothing
+    if not chosen and actor.organisation_id and not policy.is_coordinator(actor):
         form.organisation.data = str(actor.organisation_id)  # a planner's own, by default
     status = 200
     filters = service.ClashFilters()

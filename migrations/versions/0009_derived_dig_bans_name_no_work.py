@@ -3,9 +3,10 @@
 Before, a proposed ban was titled "Graafverbod na <the work's title>" and gave as its reason
 "new surface laid by work <id>"; every partner reads a ban, and the work may be
 confidential. Bans whose words are still those KIP generated get the words a proposal now
-gets (kip.config DIG_BAN_TITLE and DIG_BAN_REASON, with the default three years); words a
-coordinator typed are left alone. Each changed ban gets a new version (an open edit form
-is told it is stale) and an audit record saying what was changed and why.
+gets: "Graafverbod" and the (at most two) streets the ban's area covers most, or
+kip.config's DIG_BAN_TITLE where no street is known, and DIG_BAN_REASON with the default
+three years. Words a coordinator typed are left alone. Each changed ban gets a new version
+(an open edit form is told it is stale) and an audit record saying what was changed and why.
 
 Revision ID: 0009
 Revises: 0008
@@ -35,11 +36,23 @@ def upgrade() -> None:
             WITH generated AS (
                 SELECT b.id,
                        b.title = left('Graafverbod na ' || w.title, 200) AS title_generated,
-                       b.reason = 'new surface laid by work ' || w.id AS reason_generated
+                       b.reason = 'new surface laid by work ' || w.id AS reason_generated,
+                       (SELECT string_agg(t.name, ', ' ORDER BY t.covered DESC, t.name)
+                        FROM (SELECT s.name,
+                                     sum(ST_Length(ST_Intersection(s.geom, b.geom))) AS covered
+                              FROM streets s
+                              WHERE ST_Intersects(s.geom, b.geom)
+                              GROUP BY s.name
+                              ORDER BY covered DESC, s.name
+                              LIMIT 2) AS t) AS streets
                 FROM dig_bans b JOIN works w ON w.id = b.source_work_id
             )
             UPDATE dig_bans b
-            SET title = CASE WHEN g.title_generated THEN :title ELSE b.title END,
+            SET title = CASE
+                    WHEN NOT g.title_generated THEN b.title
+                    WHEN g.streets IS NOT NULL THEN left('Graafverbod ' || g.streets, 200)
+                    ELSE :title
+                END,
                 reason = CASE WHEN g.reason_generated THEN :reason ELSE b.reason END,
                 version = b.version + 1
             FROM generated g

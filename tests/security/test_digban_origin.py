@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from shapely import LineString
+from shapely import LineString, MultiLineString
 
 from kip import geo
 from kip.actors import Actor
-from kip.models import Role
+from kip.models import Role, Street
 from kip.services import accounts, digbans
 from kip.services.digbans import DigBanData, accept_proposal, create_dig_ban
 
@@ -33,6 +33,14 @@ def bans(session, make_org, make_work, make_user):
         geometry=LineString([(174000, 450000), (174150, 450020)]),
         start_date=date(2027, 3, 1),
         end_date=date(2027, 4, 17),
+    )
+    session.add(
+        Street(
+            name="Kerkstraat",
+            source="test",
+            source_ref="1",
+            geom=geo.to_db(MultiLineString([[(173990, 450000), (174160, 450021)]]), 28992),
+        )
     )
     coordinator = make_user("coordinator", organisation=make_org("Coördinatie"))
     coordinating = Actor.for_user(coordinator.id, coordinator.organisation_id, Role.COORDINATOR)
@@ -58,6 +66,7 @@ def bans(session, make_org, make_work, make_user):
 
 def test_a_derived_ban_names_no_work(bans):
     derived, road = bans["derived"], bans["road"]
+    assert derived.title == "Graafverbod Kerkstraat"  # where, which the area shows anyway
     assert derived.organisation_id != road.organisation_id  # imposed by the coordination
     for text in (derived.title, derived.reason):
         assert SECRET not in text and str(road.id) not in text

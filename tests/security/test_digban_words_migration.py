@@ -71,6 +71,29 @@ def test_generated_words_are_replaced_on_record(at_0008: Engine) -> None:
                 "reason": "Afgesproken in het overleg van 3 mei",
             },
         ).scalar_one()
+        far = conn.execute(
+            text(
+                "INSERT INTO dig_bans (organisation_id, source_work_id, title, reason, geom,"
+                " start_date, end_date) VALUES (:org, :work, :title, :reason,"
+                " ST_Buffer(ST_GeomFromText('POINT(190000 460000)', 28992), 5),"
+                " '2027-04-18', '2030-04-17') RETURNING id"
+            ),
+            {
+                "org": org,
+                "work": work,
+                "title": "Graafverbod na " + SECRET,
+                "reason": f"new surface laid by work {work}",
+            },
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO streets (name, source, source_ref, geom) VALUES"
+                " ('Kerkstraat', 'test', '1', ST_Multi(ST_GeomFromText("
+                "'LINESTRING(173990 450000, 174120 450000)', 28992))),"
+                " ('Molenweg', 'test', '2', ST_Multi(ST_GeomFromText("
+                "'LINESTRING(174100 449990, 174100 450010)', 28992)))"
+            )
+        )
 
     migrate.upgrade(at_0008, SRID)
 
@@ -81,7 +104,8 @@ def test_generated_words_are_replaced_on_record(at_0008: Engine) -> None:
         audits = conn.execute(
             text("SELECT object_id, actor, details FROM audit_events WHERE object_type = 'dig_ban'")
         ).all()
-    assert rows[derived].title == DEFAULTS["DIG_BAN_TITLE"]
+    assert rows[derived].title == "Graafverbod Kerkstraat, Molenweg"  # where, not which work
+    assert rows[far].title == DEFAULTS["DIG_BAN_TITLE"]  # no street known there
     assert rows[derived].reason == DEFAULTS["DIG_BAN_REASON"].format(
         years=DEFAULTS["DIG_BAN_YEARS"]
     )
@@ -91,6 +115,6 @@ def test_generated_words_are_replaced_on_record(at_0008: Engine) -> None:
         "Afgesproken in het overleg van 3 mei",
         1,
     )
-    [(object_id, actor, details)] = audits
-    assert object_id == derived and actor.startswith("system:migration")
-    assert "named the work" in details["why"]
+    assert {object_id for object_id, _, _ in audits} == {derived, far}
+    for _, actor, details in audits:
+        assert actor.startswith("system:migration") and "named the work" in details["why"]
