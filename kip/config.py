@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "DIG_BAN_DISCIPLINES": ["road"],
     # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
+    # Longest a database statement may run, in milliseconds (PostgreSQL statement_timeout,
+    # set on every transaction): for requests; a statement past it is cancelled and the
+    # request answers 503. Imports, recomputes and `kip` commands take the bulk one.
+    "STATEMENT_TIMEOUT_MS": 5_000,
+    "BULK_STATEMENT_TIMEOUT_MS": 10 * 60 * 1000,
     # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.
     "HTTPS": False,
     # Proxies in front of KIP whose X-Forwarded-* headers are trusted (0: none).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from psycopg.errors import QueryCanceled
 from werkzeug.exceptions import HTTPException
 
 
@@ -91,9 +92,25 @@ def register_error_handlers(app: Flask) -> None:
             return response
         if error.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return render_template("error.html", status=error.status, message=error.message), (
-            error.status
+        page = render_template(
+            "error.html", status=error.status, message=error.message, code=error.code
         )
+        return page, error.status
+
+    @app.errorhandler(StatementTimeout)
+    def handle_timeout(error: StatementTimeout):
+        from .db import abandon_transaction
+
+        abandon_transaction()  # what was done is undone; the page may ask the database again
+        return handle_kip_error(error)
+
+    @app.errorhandler(QueryCanceled)
+    def handle_cancelled(error: QueryCanceled):
+        """A statement cancelled past its timeout that reached the request past SQLAlchemy
+        (which turns the others into :class:`StatementTimeout` itself)."""
+        from .db import statement_timeout, timeout_in_force
+
+        return handle_timeout(statement_timeout(*timeout_in_force()))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -117,6 +134,14 @@ def register_error_handlers(app: Flask) -> None:
                 if name == "Allow":
                     response.headers["Allow"] = value
         return response
+
+
+class StatementTimeout(KipError):
+    """The database cancelled a statement that ran past its ``statement_timeout``:
+    nothing was written; the same request may succeed when the database is less busy."""
+
+    status = 503
+    code = "statement-timeout"
 
 
 class PreconditionFailed(KipError):

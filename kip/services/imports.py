@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from .. import engine, policy
 from ..actors import Actor
-from ..db import bound_srid
+from ..db import bound_srid, long_statements
 from ..engine.measure import paused_gc
 from ..errors import ValidationError
 from ..io.columns import Mapping
@@ -250,6 +250,7 @@ def import_file(
             ignored_columns=rows.ignored,
         )
         step("staging", 0.4)
+        long_statements(session)  # an import's statements take longer than a request's
         session.flush()
         conn = session.connection()
         if not dry_run:
