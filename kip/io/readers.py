@@ -2,9 +2,10 @@
 
 GeoJSON, GeoPackage, zipped Shapefile, KML and CSV (a WKT column, or x/y or lon/lat
 columns). A file is refused as a whole — :class:`FileRefused`, with a message that says
-what is wrong and what to do — when it is too large, empty, not what its name says, cannot
-be parsed, or has no CRS; cell-level problems (a bad WKT in one CSV row) are kept per row
-for the import report. Nothing here knows a session or Flask.
+what is wrong and what to do — when it is too large (in bytes, or in vertices in all),
+empty, not what its name says, cannot be parsed, or has no CRS; cell-level problems (a bad
+WKT in one CSV row) are kept per row for the import report. Nothing here knows a session or
+Flask.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ..config import DEFAULTS
 from ..errors import ValidationError
 from .columns import KML_NOISE, KML_OWN, Mapping, find_geometry_columns, normalise
 from .values import is_blank
@@ -86,6 +88,7 @@ def read_source(
     path: str | Path,
     *,
     max_bytes: int,
+    max_vertices: int = DEFAULTS["IMPORT_MAX_VERTICES"],
     filename: str | None = None,
     crs: int | str | None = None,
     mapping: Mapping | None = None,
@@ -94,7 +97,8 @@ def read_source(
 
     ``crs`` (an EPSG code) says which CRS the coordinates are in, over whatever the file
     says; else the file's own CRS is used, else the mapping's ``crs``. A file without
-    any (a Shapefile without ``.prj``) is refused.
+    any (a Shapefile without ``.prj``) is refused, and so is one over ``max_bytes`` or
+    whose geometries have more than ``max_vertices`` vertices in all.
     """
     path = Path(path)
     filename = filename or path.name
@@ -122,7 +126,9 @@ def read_source(
     _check_content(filename, kind, head)
     given = crs_from_epsg(crs, "--crs") if crs is not None else None
     if kind == "CSV":
-        return _read_csv(path, filename, head, given, mapping)
+        table = _read_csv(path, filename, head, given, mapping)
+        _check_vertices(table, max_vertices)
+        return table
     with _gdal_path(path, filename, kind, max_bytes) as (gdal_path, notes):
         meta, wkb, data = _read_layer(gdal_path, filename, kind, notes)
     table = SourceTable(
@@ -133,6 +139,7 @@ def read_source(
         crs=None,
         warnings=notes,
     )
+    _check_vertices(table, max_vertices)
     if kind == "KML":
         # The driver's own placemark fields: noise, or (begin, end, ...) when left empty.
         table.skip_columns = [
@@ -162,6 +169,17 @@ def read_source(
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
+
+
+def _check_vertices(table: SourceTable, limit: int) -> None:
+    """Refuse a file whose geometries have more than ``limit`` vertices in all (counted
+    without touching a coordinate, before anything checks or reprojects them)."""
+    total = int(shapely.get_num_coordinates(table.geometries).sum())
+    if total > limit:
+        raise FileRefused(
+            f"{table.filename} holds {total:,} vertices in all, more than the {limit:,} an "
+            "import takes (IMPORT_MAX_VERTICES); split the file, or simplify its geometries"
+        )
 
 
 _LOOKS = (
