@@ -41,7 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "DIG_BAN_BUFFER_M": 1.0,
     "DIG_BAN_YEARS": 3,
     "DIG_BAN_DISCIPLINES": ["road"],
-    # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
+    # Largest file a bulk import of works accepts, in bytes (a zip: its own size; what it
+    # unpacks to may be four times as much, counted as it is unpacked).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
     # Most vertices (coordinate pairs) one geometry may have, by every way in (API, form,
     # import); a write through the API or the form holds one geometry, so this is also the

@@ -3,16 +3,15 @@
 GeoJSON, GeoPackage, zipped Shapefile, KML and CSV (a WKT column, or x/y or lon/lat
 columns). A file is refused as a whole — :class:`FileRefused`, with a message that says
 what is wrong and what to do — when it is too large (in bytes, or in vertices in all),
-empty, not what its name says, cannot be parsed, or has no CRS; cell-level problems (a bad
-WKT in one CSV row) are kept per row for the import report. Nothing here knows a session or
-Flask.
+empty, not what its name says, a zip or GeoPackage that is not safe to hand to GDAL
+(:mod:`.containers`), cannot be parsed, or has no CRS; cell-level problems (a bad WKT in
+one CSV row) are kept per row for the import report. Nothing here knows a session or Flask.
 """
 
 from __future__ import annotations
 
 import tempfile
 import warnings
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ..config import DEFAULTS
-from ..errors import ValidationError
 from .columns import KML_NOISE, KML_OWN, Mapping, find_geometry_columns, normalise
+from .containers import FileRefused, check_geopackage, unpacked_shapefile
 from .values import is_blank
 
 SUFFIXES = {
@@ -39,15 +38,6 @@ SUFFIXES = {
     ".csv": "CSV",
     ".txt": "CSV",
 }
-
-
-class FileRefused(ValidationError):
-    """The file as a whole cannot be imported; nothing was read from it."""
-
-    code = "file-refused"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, errors={"file": message})
 
 
 @dataclass
@@ -129,6 +119,8 @@ def read_source(
         table = _read_csv(path, filename, head, given, mapping)
         _check_vertices(table, max_vertices)
         return table
+    if kind == "GeoPackage":
+        check_geopackage(path, filename)
     with _gdal_path(path, filename, kind, max_bytes) as (gdal_path, notes):
         meta, wkb, data = _read_layer(gdal_path, filename, kind, notes)
     table = SourceTable(
@@ -232,26 +224,8 @@ def _gdal_path(
     if kind != "zipped Shapefile":
         yield str(path), notes
         return
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FileRefused(f"{filename} is not a readable ZIP archive") from None
-    with archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > 4 * max_bytes:
-            raise FileRefused(f"{filename} unpacks to more than the import limit allows")
-        shps = sorted(i.filename for i in infos if i.filename.lower().endswith(".shp"))
-        if not shps:
-            raise FileRefused(f"{filename} holds no Shapefile (.shp); KIP reads zipped Shapefiles")
-        if len(shps) > 1:
-            notes.append(f"the zip holds {len(shps)} Shapefiles; only {shps[0]} was read")
-        with tempfile.TemporaryDirectory(prefix="kip-import-") as tmp:
-            stem = shps[0][:-4]
-            for info in infos:
-                if info.filename.startswith(stem + ".") or info.filename[:-4] == stem:
-                    target = Path(tmp) / Path(info.filename).name
-                    target.write_bytes(archive.read(info))
-            yield str(Path(tmp) / Path(shps[0]).name), notes
+    with unpacked_shapefile(path, filename, max_bytes, notes) as shp:
+        yield shp, notes
 
 
 def _read_layer(
