@@ -54,8 +54,23 @@ DEFAULTS: dict[str, Any] = {
     # range the database keeps (1900-01-01 to 2199-12-31, its CHECK constraint), not widen it.
     "DATE_MIN": ENVELOPE.first,
     "DATE_MAX": ENVELOPE.last,
-    # Largest file a bulk import of works accepts, in bytes (a zip: its own size).
+    # Largest file a bulk import of works accepts, in bytes (a zip: its own size; what it
+    # unpacks to may be four times as much, counted as it is unpacked).
     "IMPORT_MAX_BYTES": 100 * 1024 * 1024,
+    # Most vertices (coordinate pairs) one geometry may have, by every way in (API, form,
+    # import); a write through the API or the form holds one geometry, so this is also the
+    # most one such request may send. What real plans need: the demo town's largest work
+    # has 165 (a 10 km multi-line), a long trench digitised every metre or two has a few
+    # thousand, a district's streets as one multi-line some ten thousand. A million took
+    # the map down (PostGIS simplifies a geometry in one uninterruptible call).
+    "GEOMETRY_MAX_VERTICES": 20_000,
+    # Most vertices one import file may hold in all (100,000 works of 50 vertices each).
+    "IMPORT_MAX_VERTICES": 5_000_000,
+    # Longest a database statement may run, in milliseconds (PostgreSQL statement_timeout,
+    # set on every transaction): for requests; a statement past it is cancelled and the
+    # request answers 503. Imports, recomputes and `kip` commands take the bulk one.
+    "STATEMENT_TIMEOUT_MS": 5_000,
+    "BULK_STATEMENT_TIMEOUT_MS": 10 * 60 * 1000,
     # Serve over HTTPS (directly or behind a proxy that says so): secure cookies and HSTS.
     "HTTPS": False,
     # Proxies in front of KIP whose X-Forwarded-* headers are trusted (0: none).

@@ -3,20 +3,30 @@
 Views never commit. A request gets one session (:func:`session`); after the view returns,
 :func:`_finish_request` commits when the response is a success and rolls back otherwise,
 in this one place. Commands do the same through :func:`unit_of_work`.
+
+No statement outlives its request: every transaction on the app's engine begins with a
+PostgreSQL ``statement_timeout`` (``STATEMENT_TIMEOUT_MS``); imports, recomputes and
+commands run theirs under the longer ``BULK_STATEMENT_TIMEOUT_MS``
+(:func:`long_statements`). A statement past it is cancelled by the database and becomes a
+:class:`~kip.errors.StatementTimeout` (503).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from flask import Flask, Response, current_app, g
 from geoalchemy2 import Geometry
-from sqlalchemy import Engine, MetaData, create_engine
+from psycopg.errors import QueryCanceled
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from .config import DEFAULTS
 from .dates import ENVELOPE, SESSION_KEY, DateRange
+from .errors import StatementTimeout
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -73,6 +83,13 @@ def bound_srid() -> int:
     return _bound_srid
 
 
+# The two statement timeouts, by the name of their setting.
+REQUEST_TIMEOUT = "STATEMENT_TIMEOUT_MS"
+BULK_TIMEOUT = "BULK_STATEMENT_TIMEOUT_MS"
+_TIMEOUTS = "kip_statement_timeouts"  # engine option: {setting: milliseconds}
+_TIMEOUT = "kip_statement_timeout"  # connection option and info: the setting in force
+
+
 class Database:
     """The engine and session factory of one app (``app.extensions['kip.db']``).
 
@@ -88,14 +105,20 @@ class Database:
         connect_timeout: int = 5,
         pool_size: int = 5,
         date_range: DateRange = ENVELOPE,
+        statement_timeouts: Mapping[str, int] | None = None,
     ) -> None:
+        timeouts = {name: int(DEFAULTS[name]) for name in (REQUEST_TIMEOUT, BULK_TIMEOUT)}
+        timeouts.update(statement_timeouts or {})
         self.engine: Engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_size=pool_size,
             connect_args={"connect_timeout": connect_timeout},
+            execution_options={_TIMEOUTS: timeouts},
         )
         self.session_info = {SESSION_KEY: date_range}
+        event.listen(self.engine, "begin", _set_statement_timeout)
+        event.listen(self.engine, "handle_error", _cancelled_by_timeout)
         self.sessionmaker: sessionmaker[Session] = sessionmaker(
             bind=self.engine, expire_on_commit=False, info=self.session_info
         )
@@ -121,6 +144,9 @@ def init_app(app: Flask) -> None:
         connect_timeout=int(app.config["DATABASE_CONNECT_TIMEOUT"]),
         pool_size=int(app.config["DATABASE_POOL_SIZE"]),
         date_range=DateRange(app.config["DATE_MIN"], app.config["DATE_MAX"]),
+        statement_timeouts={
+            name: int(app.config[name]) for name in (REQUEST_TIMEOUT, BULK_TIMEOUT)
+        },
     )
     app.after_request(_finish_request)
     app.teardown_appcontext(_close_session)
@@ -187,9 +213,13 @@ def unavailable(error: BaseException) -> bool:
 
 @contextmanager
 def unit_of_work(app: Flask | None = None) -> Iterator[Session]:
-    """One transaction for a command: commit when the block succeeds, roll back otherwise."""
+    """One transaction for a command: commit when the block succeeds, roll back otherwise.
+
+    A command's statements run under ``BULK_STATEMENT_TIMEOUT_MS``.
+    """
     sess = database(app).sessionmaker()
     try:
+        long_statements(sess)
         yield sess
         sess.commit()
     except BaseException:
@@ -197,3 +227,63 @@ def unit_of_work(app: Flask | None = None) -> Iterator[Session]:
         raise
     finally:
         sess.close()
+
+
+def _set_statement_timeout(conn: Connection) -> None:
+    """At the start of each transaction on KIP's engine: the statement timeout in force
+    (the request's, unless :func:`long_statements` chose the bulk one)."""
+    options = conn.get_execution_options()
+    timeouts = options.get(_TIMEOUTS)
+    if timeouts is None:  # a connection of another engine (a test's, a migration's)
+        return
+    setting = options.get(_TIMEOUT, REQUEST_TIMEOUT)
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeouts[setting])}")
+    conn.info[_TIMEOUT] = (setting, int(timeouts[setting]))
+
+
+def command_engine(app: Flask | None = None) -> Engine:
+    """The app's engine for a command that uses it without a session (migrations): its
+    transactions run under ``BULK_STATEMENT_TIMEOUT_MS``."""
+    return database(app).engine.execution_options(**{_TIMEOUT: BULK_TIMEOUT})
+
+
+def long_statements(sess: Session) -> None:
+    """Let the statements of the session's transaction run up to
+    ``BULK_STATEMENT_TIMEOUT_MS``: for imports, recomputes and commands."""
+    conn = sess.connection()
+    conn.execution_options(**{_TIMEOUT: BULK_TIMEOUT})
+    _set_statement_timeout(conn)
+
+
+def _cancelled_by_timeout(context: ExceptionContext) -> None:
+    if isinstance(context.original_exception, QueryCanceled):
+        info = context.connection.info if context.connection is not None else {}
+        raise statement_timeout(*info.get(_TIMEOUT, (REQUEST_TIMEOUT, None))) from (
+            context.sqlalchemy_exception
+        )
+
+
+def timeout_in_force() -> tuple[str, int | None]:
+    """The statement timeout of the current request's transaction: for a cancel that
+    reached the request past SQLAlchemy (the overlap engine talks to psycopg itself)."""
+    sess: Session | None = g.get("kip_session")
+    if sess is None:
+        return REQUEST_TIMEOUT, None
+    return sess.connection().info.get(_TIMEOUT, (REQUEST_TIMEOUT, None))
+
+
+def abandon_transaction() -> None:
+    """Roll back the current request's transaction (a cancelled statement aborted it)."""
+    sess: Session | None = g.get("kip_session")
+    if sess is not None:
+        sess.rollback()
+
+
+def statement_timeout(setting: str, ms: int | None = None) -> StatementTimeout:
+    """The error for a statement the database cancelled past the timeout of ``setting``."""
+    limit = f"{ms:,} ms, {setting}" if ms is not None else setting
+    return StatementTimeout(
+        f"the database stopped a statement that ran past its time limit ({limit}); "
+        "try again later, or ask for less (a smaller area, fewer works)",
+        setting=setting,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
+from psycopg.errors import QueryCanceled
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -95,7 +96,9 @@ def register_error_handlers(app: Flask) -> None:
         elif error.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         else:
-            page = render_template("error.html", status=error.status, message=error.message)
+            page = render_template(
+                "error.html", status=error.status, message=error.message, code=error.code
+            )
             response = app.make_response((page, error.status))
         if error.status == 503:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -115,6 +118,21 @@ def register_error_handlers(app: Flask) -> None:
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()
         app.logger.warning("database unavailable: %s", detail[0] if detail else type(error))
         return handle_kip_error(DatabaseUnavailable("KIP cannot reach its database; try again"))
+
+    @app.errorhandler(StatementTimeout)
+    def handle_timeout(error: StatementTimeout):
+        from .db import abandon_transaction
+
+        abandon_transaction()  # what was done is undone; the page may ask the database again
+        return handle_kip_error(error)
+
+    @app.errorhandler(QueryCanceled)
+    def handle_cancelled(error: QueryCanceled):
+        """A statement cancelled past its timeout that reached the request past SQLAlchemy
+        (which turns the others into :class:`StatementTimeout` itself)."""
+        from .db import statement_timeout, timeout_in_force
+
+        return handle_timeout(statement_timeout(*timeout_in_force()))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -138,6 +156,14 @@ def register_error_handlers(app: Flask) -> None:
                 if name == "Allow":
                     response.headers["Allow"] = value
         return response
+
+
+class StatementTimeout(KipError):
+    """The database cancelled a statement that ran past its ``statement_timeout``:
+    nothing was written; the same request may succeed when the database is less busy."""
+
+    status = 503
+    code = "statement-timeout"
 
 
 class PreconditionFailed(KipError):

@@ -81,6 +81,29 @@ def check_geometry(geom: BaseGeometry) -> BaseGeometry:
     return geom
 
 
+def too_many_vertices(geoms: np.ndarray, limit: int) -> dict[int, str]:
+    """By index, the geometries with more than ``limit`` vertices, and what to say of each.
+
+    The one check of a geometry's size, for every way in (API, form, import), made before
+    anything costly: counting reads the sizes of the coordinate arrays and touches no
+    coordinate. A missing geometry (None) has none.
+
+    >>> from shapely import LineString, Point
+    >>> line = LineString([(0, 0), (1, 1), (2, 0)])
+    >>> problems = too_many_vertices(np.array([Point(0, 0), line, None]), 2)
+    >>> problems  # doctest: +ELLIPSIS
+    {1: 'the geometry has 3 vertices, more than the 2 KIP takes (GEOMETRY_MAX_VERTICES): ...'}
+    """
+    counts = shapely.get_num_coordinates(geoms)
+    return {
+        int(i): (
+            f"the geometry has {counts[i]:,} vertices, more than the {limit:,} KIP takes "
+            "(GEOMETRY_MAX_VERTICES): simplify it in your GIS, or split the work"
+        )
+        for i in np.flatnonzero(counts > limit)
+    }
+
+
 def to_db(geom: BaseGeometry, srid: int) -> WKBElement:
     """A shapely geometry in the project CRS, as a value for a geometry column."""
     return from_shape(geom, srid=srid)

@@ -86,6 +86,48 @@ def test_shapefile_zip_without_prj(session: Session, make_org, tmp_path) -> None
         )
 
 
+def test_a_zip_is_refused_as_soon_as_it_unpacks_past_the_limit(
+    session: Session, make_org, tmp_path
+) -> None:
+    """What the members really unpack to is counted as they are unpacked: a small zip of
+    a .dbf of 5 MB of zeros is refused under a limit of 4 × 1 MB."""
+    import zipfile
+
+    from test_import_files import zipped_shapefile
+
+    archive = zipped_shapefile(tmp_path)
+    with zipfile.ZipFile(archive) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members["werken.dbf"] = bytes(5_000_000)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    assert archive.stat().st_size < 100_000
+    small = ImportSettings(region_bbox=SETTINGS.region_bbox, max_bytes=1_000_000)
+    refused(
+        session,
+        make_org(),
+        archive,
+        r"werken\.zip unpacks to more than the import limit allows \(4 × IMPORT_MAX_BYTES\)",
+        settings=small,
+    )
+
+
+def test_a_geojson_nested_1000_deep_is_a_row_without_geometry(
+    session: Session, make_org, tmp_path
+) -> None:
+    """GDAL reads the file and leaves the geometry it cannot make empty: the row says so."""
+    path = tmp_path / "plan.geojson"
+    deep = "[" * 1000 + "]" * 1000
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"kenmerk": "A", "titel": "Riool", "vakdiscipline": "riolering", "fase": "gepland", '
+        '"startdatum": "2027-03-01", "einddatum": "2027-06-30"}, "geometry": '
+        f'{{"type": "LineString", "coordinates": {deep}}}}}]}}'
+    )
+    assert rejected(session, make_org(), path) == [(1, "geometry", "the row has no geometry")]
+
+
 def test_outside_the_region_and_swapped(session: Session, make_org, tmp_path) -> None:
     path = write_gis(
         tmp_path / "plan.geojson",

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from .. import db, geo, policy
 from ..db import bound_srid
@@ -33,6 +32,7 @@ from .clash_schemas import (
     DraftCheckSchema,
     ReviewInSchema,
 )
+from .parsing import Blueprint
 from .schemas import CrsQuerySchema, WorkFeatureInSchema, problem_responses
 from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import _work_data as work_data

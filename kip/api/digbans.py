@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from .. import db, geo, policy
 from ..db import bound_srid
@@ -27,6 +26,7 @@ from .digban_schemas import (
     DigBanProposalCollectionSchema,
     DigBanQuerySchema,
 )
+from .parsing import Blueprint
 from .schemas import CrsQuerySchema, problem_responses
 from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import etag, expected_version
@@ -132,7 +132,7 @@ class DigBanResource(MethodView):
     @blp.arguments(CrsQuerySchema, location="query")
     @blp.arguments(DigBanPatchSchema)
     @blp.response(200, DigBanFeatureSchema)
-    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 422, 428, 429)
+    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
     def patch(self, query: dict, patch: dict, ban_id: int):
         """Change or end a dig ban (coordinators; an earlier ``end_date`` ends it).
         Send ``If-Match`` with the ETag of the version you read."""

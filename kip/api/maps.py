@@ -12,13 +12,13 @@ import json
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from .. import db
 from ..security import current_actor
 from ..services.mapdata import MapQuery, map_works
 from ..services.search import parse_bbox
 from .map_schemas import MapWorkCollectionSchema, MapWorkQuerySchema
+from .parsing import Blueprint
 from .schemas import problem_responses
 
 blp = Blueprint("api_map", __name__, url_prefix="/api/v1/map", description="Light GeoJSON for maps")

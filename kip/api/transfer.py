@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -20,6 +19,7 @@ from ..security import csrf_for_session_writes, current_actor
 from ..services.exports import FORMATS, export_works
 from ..services.imports import ImportSettings, import_file
 from ..services.search import WorkFilter
+from .parsing import Blueprint
 from .schemas import Text, WorkQuerySchema, problem_responses, split_codes
 
 blp = Blueprint("api_transfer", __name__, url_prefix="/api/v1", description="Files in and out")

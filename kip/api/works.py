@@ -14,7 +14,6 @@ import numpy as np
 import shapely
 from flask import current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.geometry import shape
@@ -26,6 +25,7 @@ from ..io.geometry import prepare_geometries
 from ..security import csrf_for_session_writes, current_actor
 from ..services import works as service
 from ..services.search import WorkFilter, parse_bbox, search_works
+from .parsing import Blueprint
 from .schemas import (
     CrsQuerySchema,
     HistoryEntrySchema,
@@ -103,6 +103,7 @@ def _geometry_in_project_crs(geometry: dict, crs_text: str | None) -> shapely.Ge
             source,
             bound_srid(),
             current_app.config["REGION_BBOX"],
+            max_vertices=current_app.config["GEOMETRY_MAX_VERTICES"],
         )
     except Exception:  # an exotic CRS that cannot be transformed to or from
         raise ValidationError(
@@ -209,7 +210,7 @@ class Work(MethodView):
     @blp.arguments(CrsQuerySchema, location="query")
     @blp.arguments(WorkFeaturePatchSchema)
     @blp.response(200, WorkFeatureOutSchema)
-    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 422, 428, 429)
+    @problem_responses(blp, 400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
     def patch(self, query: dict, patch: dict, work_id: int):
         """Change some fields (and/or the geometry). Send ``If-Match`` with the ETag you read."""
         actor = current_actor()

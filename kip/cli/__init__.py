@@ -59,12 +59,19 @@ def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flask import current_app
+        from psycopg.errors import QueryCanceled
         from sqlalchemy.exc import OperationalError
+
+        from ..db import BULK_TIMEOUT, statement_timeout
 
         try:
             return fn(*args, **kwargs)
         except KipError as exc:
             raise click.ClickException(exc.message) from None
+        except QueryCanceled:  # past SQLAlchemy (the overlap engine's own statements)
+            error = statement_timeout(BULK_TIMEOUT, current_app.config[BULK_TIMEOUT])
+            raise click.ClickException(error.message) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"the database cannot be reached: {reason}") from None

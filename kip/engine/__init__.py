@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..db import bound_srid
+from ..db import bound_srid, long_statements
 from ..models import Clash, Work
 from .measure import Candidates, candidates_sql, found_parameters, measure
 from .pairs import Draft, Scope, pairs_sql, scope_parameters
@@ -223,7 +223,9 @@ def recompute_all(
     rules: list[Rule] | None = None,
 ) -> Outcome:
     """Recompute every clash. ``in_memory`` finds the pairs with shapely instead of a join
-    (same pairs, faster on large towns); measuring and writing are the same either way."""
+    (same pairs, faster on large towns); measuring and writing are the same either way.
+    Its statements run under ``BULK_STATEMENT_TIMEOUT_MS``, wherever it is called from."""
+    long_statements(session)
     rules = load_rules(session) if rules is None else rules
     scope = Scope.all()
     if not in_memory:

@@ -1,6 +1,7 @@
 """Readers and writers of files: GIS files in (through GDAL), works out.
 
 - :mod:`.readers` reads GeoJSON, GeoPackage, zipped Shapefile, KML and CSV into columns;
+- :mod:`.containers` looks inside a zip or a GeoPackage before GDAL reads it;
 - :mod:`.columns` recognises column names and value words, and reads mapping files;
 - :mod:`.values` and :mod:`.rows` turn cells into the fields of works;
 - :mod:`.geometry` checks and reprojects geometries, vectorised;

@@ -243,6 +243,11 @@ class Mapping:
         try:
             text = content.decode("utf-8")
             raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        except RecursionError:
+            raise ValidationError(
+                f"the mapping file {path.name} is nested too deeply to read; a mapping has "
+                "sections of names and values, two levels deep"
+            ) from None
         except (ValueError, yaml.YAMLError) as exc:
             reason = str(exc).splitlines()[0]
             raise ValidationError(

@@ -1,7 +1,8 @@
 """Check and reproject a whole column of geometries at once (shapely 2 + pyproj, vectorised).
 
 The rules are those of :func:`kip.geo.check_geometry` (which also words the messages), plus
-the region: a geometry must lie inside the deployment's ``REGION_BBOX``; one that would lie
+the size (:func:`kip.geo.too_many_vertices`, checked first, before anything costly) and the
+region: a geometry must lie inside the deployment's ``REGION_BBOX``; one that would lie
 inside only with its coordinates swapped is reported as swapped.
 """
 
@@ -14,6 +15,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from .. import geo
+from ..config import DEFAULTS
 
 # shapely type ids KIP stores: Point, LineString, Polygon and their Multi- forms.
 _ALLOWED_TYPE_IDS = np.array([0, 1, 3, 4, 5, 6])
@@ -42,18 +44,21 @@ def prepare_geometries(
     source: CRS,
     target_srid: int,
     region_bbox: Sequence[float],
+    *,
+    max_vertices: int = DEFAULTS["GEOMETRY_MAX_VERTICES"],
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Return the geometries in ``target_srid`` and, by row index, why a row's cannot be used.
 
-    ``region_bbox`` is (min lon, min lat, max lon, max lat). A row with a problem keeps
-    ``None`` in the result.
+    ``region_bbox`` is (min lon, min lat, max lon, max lat); ``max_vertices`` the most a
+    geometry may have. A row with a problem keeps ``None`` in the result.
     """
-    problems: dict[int, str] = {}
+    problems = geo.too_many_vertices(geometries, max_vertices)
     result = np.full(len(geometries), None, dtype=object)
     missing = shapely.is_missing(geometries)
     for i in np.flatnonzero(missing):
         problems[int(i)] = "the row has no geometry"
     usable = ~missing
+    usable[list(problems)] = False
     empty = np.zeros(len(geometries), dtype=bool)
     empty[usable] = shapely.is_empty(geometries[usable])
     wrong_type = np.zeros(len(geometries), dtype=bool)

@@ -2,16 +2,16 @@
 
 GeoJSON, GeoPackage, zipped Shapefile, KML and CSV (a WKT column, or x/y or lon/lat
 columns). A file is refused as a whole — :class:`FileRefused`, with a message that says
-what is wrong and what to do — when it is too large, empty, not what its name says, cannot
-be parsed, or has no CRS; cell-level problems (a bad WKT in one CSV row) are kept per row
-for the import report. Nothing here knows a session or Flask.
+what is wrong and what to do — when it is too large (in bytes, or in vertices in all),
+empty, not what its name says, a zip or GeoPackage that is not safe to hand to GDAL
+(:mod:`.containers`), cannot be parsed, or has no CRS; cell-level problems (a bad WKT in
+one CSV row) are kept per row for the import report. Nothing here knows a session or Flask.
 """
 
 from __future__ import annotations
 
 import tempfile
 import warnings
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +23,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ..errors import ValidationError
+from ..config import DEFAULTS
 from .columns import KML_NOISE, KML_OWN, Mapping, find_geometry_columns, normalise
+from .containers import FileRefused, check_geopackage, unpacked_shapefile
 from .values import is_blank
 
 SUFFIXES = {
@@ -37,15 +38,6 @@ SUFFIXES = {
     ".csv": "CSV",
     ".txt": "CSV",
 }
-
-
-class FileRefused(ValidationError):
-    """The file as a whole cannot be imported; nothing was read from it."""
-
-    code = "file-refused"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, errors={"file": message})
 
 
 @dataclass
@@ -86,6 +78,7 @@ def read_source(
     path: str | Path,
     *,
     max_bytes: int,
+    max_vertices: int = DEFAULTS["IMPORT_MAX_VERTICES"],
     filename: str | None = None,
     crs: int | str | None = None,
     mapping: Mapping | None = None,
@@ -94,7 +87,8 @@ def read_source(
 
     ``crs`` (an EPSG code) says which CRS the coordinates are in, over whatever the file
     says; else the file's own CRS is used, else the mapping's ``crs``. A file without
-    any (a Shapefile without ``.prj``) is refused.
+    any (a Shapefile without ``.prj``) is refused, and so is one over ``max_bytes`` or
+    whose geometries have more than ``max_vertices`` vertices in all.
     """
     path = Path(path)
     filename = filename or path.name
@@ -122,7 +116,11 @@ def read_source(
     _check_content(filename, kind, head)
     given = crs_from_epsg(crs, "--crs") if crs is not None else None
     if kind == "CSV":
-        return _read_csv(path, filename, head, given, mapping)
+        table = _read_csv(path, filename, head, given, mapping)
+        _check_vertices(table, max_vertices)
+        return table
+    if kind == "GeoPackage":
+        check_geopackage(path, filename)
     with _gdal_path(path, filename, kind, max_bytes) as (gdal_path, notes):
         meta, wkb, data = _read_layer(gdal_path, filename, kind, notes)
     table = SourceTable(
@@ -133,6 +131,7 @@ def read_source(
         crs=None,
         warnings=notes,
     )
+    _check_vertices(table, max_vertices)
     if kind == "KML":
         # The driver's own placemark fields: noise, or (begin, end, ...) when left empty.
         table.skip_columns = [
@@ -162,6 +161,17 @@ def read_source(
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
+
+
+def _check_vertices(table: SourceTable, limit: int) -> None:
+    """Refuse a file whose geometries have more than ``limit`` vertices in all (counted
+    without touching a coordinate, before anything checks or reprojects them)."""
+    total = int(shapely.get_num_coordinates(table.geometries).sum())
+    if total > limit:
+        raise FileRefused(
+            f"{table.filename} holds {total:,} vertices in all, more than the {limit:,} an "
+            "import takes (IMPORT_MAX_VERTICES); split the file, or simplify its geometries"
+        )
 
 
 _LOOKS = (
@@ -214,26 +224,8 @@ def _gdal_path(
     if kind != "zipped Shapefile":
         yield str(path), notes
         return
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FileRefused(f"{filename} is not a readable ZIP archive") from None
-    with archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > 4 * max_bytes:
-            raise FileRefused(f"{filename} unpacks to more than the import limit allows")
-        shps = sorted(i.filename for i in infos if i.filename.lower().endswith(".shp"))
-        if not shps:
-            raise FileRefused(f"{filename} holds no Shapefile (.shp); KIP reads zipped Shapefiles")
-        if len(shps) > 1:
-            notes.append(f"the zip holds {len(shps)} Shapefiles; only {shps[0]} was read")
-        with tempfile.TemporaryDirectory(prefix="kip-import-") as tmp:
-            stem = shps[0][:-4]
-            for info in infos:
-                if info.filename.startswith(stem + ".") or info.filename[:-4] == stem:
-                    target = Path(tmp) / Path(info.filename).name
-                    target.write_bytes(archive.read(info))
-            yield str(Path(tmp) / Path(shps[0]).name), notes
+    with unpacked_shapefile(path, filename, max_bytes, notes) as shp:
+        yield shp, notes
 
 
 def _read_layer(

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from .. import dates, engine, policy
 from ..actors import Actor
-from ..db import bound_srid
+from ..config import DEFAULTS
+from ..db import bound_srid, long_statements
 from ..engine.measure import paused_gc
 from ..errors import ValidationError
 from ..io.columns import Mapping
@@ -52,14 +53,22 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class ImportSettings:
-    """The deployment's limits: the region (lon/lat box) and the largest file."""
+    """The deployment's limits: the region (lon/lat box), the largest file, the most
+    vertices of one geometry and of the whole file."""
 
     region_bbox: tuple[float, float, float, float]
     max_bytes: int
+    max_vertices: int = DEFAULTS["GEOMETRY_MAX_VERTICES"]
+    max_file_vertices: int = DEFAULTS["IMPORT_MAX_VERTICES"]
 
     @classmethod
     def from_config(cls, config: AnyMapping[str, Any]) -> ImportSettings:
-        return cls(tuple(config["REGION_BBOX"]), int(config["IMPORT_MAX_BYTES"]))
+        return cls(
+            tuple(config["REGION_BBOX"]),
+            int(config["IMPORT_MAX_BYTES"]),
+            max_vertices=int(config["GEOMETRY_MAX_VERTICES"]),
+            max_file_vertices=int(config["IMPORT_MAX_VERTICES"]),
+        )
 
 
 @dataclass
@@ -216,7 +225,12 @@ def import_file(
 
         step("reading", 0.0)
         table = read_source(
-            source, max_bytes=settings.max_bytes, filename=filename, crs=crs, mapping=mapping
+            source,
+            max_bytes=settings.max_bytes,
+            max_vertices=settings.max_file_vertices,
+            filename=filename,
+            crs=crs,
+            mapping=mapping,
         )
         if table.crs is None:
             table.crs = guess_crs(table.geometries, srid)
@@ -229,7 +243,11 @@ def import_file(
         for problem in table.problems:
             rows.add(problem.row - 1, problem.field, problem.message)
         geoms, geometry_problems = prepare_geometries(
-            table.geometries, table.crs, srid, settings.region_bbox
+            table.geometries,
+            table.crs,
+            srid,
+            settings.region_bbox,
+            max_vertices=settings.max_vertices,
         )
         failed_cells = {
             i for i, ps in rows.problems.items() for f, _ in ps if f in table.skip_columns
@@ -250,6 +268,7 @@ def import_file(
             ignored_columns=rows.ignored,
         )
         step("staging", 0.4)
+        long_statements(session)  # an import's statements take longer than a request's
         session.flush()
         conn = session.connection()
         if not dry_run:

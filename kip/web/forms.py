@@ -7,9 +7,10 @@ from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import shapely
 from flask import current_app
-from flask_babel import format_date
+from flask_babel import format_date, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -42,7 +43,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from .. import dates, db
+from .. import dates, db, geo
 from ..errors import StaleVersion, ValidationError
 from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
@@ -161,7 +162,14 @@ def geometry_from_geojson(text: str, kinds: Collection[str] = ANY_KIND) -> BaseG
     try:
         data = json.loads(text)
         parts = _parts(data)
-    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,  # JSON nested deeper than Python's parser goes
+        shapely.errors.GEOSException,
+    ):
         raise GeometryProblem("unreadable") from None
     parts = [p for p in parts if not p.is_empty]
     if not parts:
@@ -206,6 +214,10 @@ WORK_SHAPES = {
         "one kind together make one work."
     ),
     "outside": _l("The work lies outside the region KIP covers. Draw it where it will be done."),
+    "too_many": _l(
+        "The drawn shape has more points than KIP takes (at most %(limit)s). Simplify it, "
+        "or split the work."
+    ),
 }
 
 
@@ -216,7 +228,8 @@ class GeometryField(Field):
     page shown again keeps what was drawn. ``kinds`` are the shapes the field takes,
     ``messages`` what to say for each :class:`GeometryProblem` reason, and ``region``
     whether the shapes must lie inside the deployment's ``REGION_BBOX`` (message
-    ``"outside"``).
+    ``"outside"``). A drawing of more vertices than ``GEOMETRY_MAX_VERTICES`` is refused
+    at once (message ``"too_many"``).
     """
 
     widget = HiddenInput()
@@ -245,9 +258,13 @@ class GeometryField(Field):
         if not text:
             return
         try:
-            self.data = geometry_from_geojson(text, self.kinds)
+            drawn = geometry_from_geojson(text, self.kinds)
         except GeometryProblem as problem:
             raise ValueError(str(self.messages[problem.reason])) from None
+        limit = current_app.config["GEOMETRY_MAX_VERTICES"]
+        if geo.too_many_vertices(np.array([drawn], dtype=object), limit):
+            raise ValueError(str(self.messages["too_many"]) % {"limit": format_number(limit)})
+        self.data = drawn
 
     def pre_validate(self, form: Any) -> None:
         if self.data is None and not self.process_errors:
@@ -381,6 +398,9 @@ DIG_BAN_SHAPES = {
     "missing": _l("Draw the area of the dig ban on the map: a polygon or a rectangle."),
     "kind": _l("A dig ban is an area: draw polygons or rectangles only."),
     "outside": _l("The area lies outside the region KIP covers. Draw it where the works are."),
+    "too_many": _l(
+        "The drawn area has more points than KIP takes (at most %(limit)s). Simplify it."
+    ),
 }
 
 
