@@ -102,6 +102,25 @@ def committed_engine(throwaway: Throwaway) -> Iterator[Engine]:
     throwaway.drop(url)
 
 
+@pytest.fixture
+def database_at(throwaway: Throwaway) -> Iterator[Callable[[str], Engine]]:
+    """``database_at(revision)``: an engine on a database of this test's own, migrated up
+    to ``revision`` (for what a migration does to the rows it finds)."""
+    made: list[tuple[str, Engine]] = []
+
+    def make(revision: str) -> Engine:
+        url = throwaway.create()
+        engine = create_engine(url)
+        migrate.upgrade(engine, SRID, revision)
+        made.append((url, engine))
+        return engine
+
+    yield make
+    for url, engine in made:
+        engine.dispose()
+        throwaway.drop(url)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["KIP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
@@ -172,6 +191,19 @@ def actor() -> Actor:
     return Actor.system("test")
 
 
+def work_fields(**kw: Any) -> dict[str, Any]:
+    """A work's fields: sensible defaults for what a test leaves out, then ``kw``."""
+    return {
+        "title": "Vervangen riolering",
+        "discipline": "sewer",
+        "phase": "planned",
+        "geometry": LineString([(174000, 450000), (174100, 450000)]),
+        "start_date": date(2027, 3, 1),
+        "end_date": date(2027, 6, 30),
+        **kw,
+    }
+
+
 def org_maker(session: Session) -> Callable[..., Any]:
     """``make_org(name=None, kind="department", **kw)``, creating through the service."""
     from kip.services.organisations import add_organisation
@@ -192,16 +224,7 @@ def work_maker(session: Session, make_org: Callable[..., Any]) -> Callable[..., 
 
     def make(organisation=None, **kw: Any):
         org = organisation or make_org()
-        fields: dict[str, Any] = {
-            "title": "Vervangen riolering",
-            "discipline": "sewer",
-            "phase": "planned",
-            "geometry": LineString([(174000, 450000), (174100, 450000)]),
-            "start_date": date(2027, 3, 1),
-            "end_date": date(2027, 6, 30),
-        }
-        fields.update(kw)
-        return create_work(session, Actor.system("test"), org.id, WorkData(**fields))
+        return create_work(session, Actor.system("test"), org.id, WorkData(**work_fields(**kw)))
 
     return make
 

@@ -23,14 +23,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import work_fields
 from flask import Flask
-from shapely import LineString
 from sqlalchemy import Engine, create_engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -94,17 +93,9 @@ class LiveServer:
     def make_work(self, organisation: Any, **kw: Any) -> Any:
         from kip.services.works import WorkData, create_work
 
-        fields: dict[str, Any] = {
-            "title": "Vervangen riolering",
-            "discipline": "sewer",
-            "phase": "planned",
-            "geometry": LineString([(174000, 450000), (174100, 450000)]),
-            "start_date": date(2027, 3, 1),
-            "end_date": date(2027, 6, 30),
-        }
-        fields.update(kw)
+        fields = WorkData(**work_fields(**kw))
         with unit_of_work(self.app) as session:
-            work = create_work(session, Actor.system("test"), organisation.id, WorkData(**fields))
+            work = create_work(session, Actor.system("test"), organisation.id, fields)
             session.flush()
         return work
 

@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from kip import create_app, migrate
@@ -29,14 +29,9 @@ AREA = "ST_GeomFromText('POLYGON((174000 450000, 174100 450000, 174100 450020, 1
 
 
 @pytest.fixture
-def at_0007(throwaway) -> Iterator[Engine]:
-    """A database of its own, migrated up to revision 0007 (before the range)."""
-    url = throwaway.create()
-    engine = create_engine(url)
-    migrate.upgrade(engine, SRID, "0007")
-    yield engine
-    engine.dispose()
-    throwaway.drop(url)
+def at_0007(database_at) -> Engine:
+    """A database of its own, migrated up to revision 0007."""
+    return database_at("0007")
 
 
 def _plant(engine: Engine) -> dict[str, int]:

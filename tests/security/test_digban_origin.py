@@ -13,7 +13,7 @@ from kip import geo
 from kip.actors import Actor
 from kip.models import Role, Street
 from kip.services import accounts, digbans
-from kip.services.digbans import DigBanData, accept_proposal, create_dig_ban
+from kip.services.digbans import accept_proposal, create_dig_ban
 
 SECRET = "GEHEIM-asfalt-Nieuwe-Kanaalweg-4411"
 SYSTEM = Actor.system("test")
@@ -45,18 +45,8 @@ def bans(session, make_org, make_work, make_user):
     coordinator = make_user("coordinator", organisation=make_org("Coördinatie"))
     coordinating = Actor.for_user(coordinator.id, coordinator.organisation_id, Role.COORDINATOR)
     derived = accept_proposal(session, coordinating, road.id)
-    by_hand = create_dig_ban(
-        session,
-        SYSTEM,
-        DigBanData(
-            organisation_id=derived.organisation_id,
-            title=derived.title,
-            reason=derived.reason,
-            start_date=derived.start_date,
-            end_date=derived.end_date,
-            area=geo.from_db(derived.geom),
-        ),
-    )
+    # The same area, period, words and organisation, given by hand: no work behind it.
+    by_hand = create_dig_ban(session, SYSTEM, digbans.data_of(derived))
     reader = accounts.create_token(
         session, SYSTEM, organisation=partner, scope="read", name="koppeling"
     ).secret

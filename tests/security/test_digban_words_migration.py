@@ -8,10 +8,8 @@ version and an audit event saying why; the second is as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from kip import migrate
 from kip.config import DEFAULTS
@@ -23,13 +21,9 @@ AREA = "ST_Buffer(" + LINE + ", 2)"
 
 
 @pytest.fixture
-def at_0008(throwaway) -> Iterator[Engine]:
-    url = throwaway.create()
-    engine = create_engine(url)
-    migrate.upgrade(engine, SRID, "0008")
-    yield engine
-    engine.dispose()
-    throwaway.drop(url)
+def at_0008(database_at) -> Engine:
+    """A database of its own, migrated up to revision 0008."""
+    return database_at("0008")
 
 
 def test_generated_words_are_replaced_on_record(at_0008: Engine) -> None:
