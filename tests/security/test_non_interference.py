@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ from kip.services.works import WorkData, create_work
 SYSTEM = Actor.system("test")
 X0, Y0 = 174000.0, 450000.0  # the town's south-west corner (RD New), a 400 m square
 SIZE = 400.0
-SEEDS = range(3)
+# Three towns per viewer in every run; KIP_NONINTERFERENCE_SEEDS=50 asks for more.
+SEEDS = range(int(os.environ.get("KIP_NONINTERFERENCE_SEEDS", "3")))
 DISCIPLINES = ["sewer", "water", "gas", "electricity", "telecom", "road", "green", "lighting"]
 PHASES = ["initiative", "design", "planned", "final", "in_progress", "completed", "cancelled"]
 REGION = "5.60,51.95,5.75,52.10"  # lon/lat around the town, for the map and list boxes
