@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # importing kip (for its engine, a reader, a model) does not import Flask
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -20,10 +21,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``config`` overrides every other source (tests pass their database URL this way).
     Nothing here touches the database; the first request or command does.
     """
+    from flask import Flask
+
     from . import api, db, i18n, security
     from .config import load_config, secret_key
-    from .errors import register_error_handlers
-    from .web import admin, auth, clashes, digbans, health, home, transfer, works
+    from .web import admin, auth, clashes, digbans, errors, health, home, transfer, works
 
     instance_path = os.environ.get("KIP_INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(
@@ -40,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     api.init_app(app)
-    register_error_handlers(app)  # after the API's, so every error speaks problem+json
+    errors.init_app(app)  # after the API's, so every error speaks problem+json
     blueprints = (health, home, auth, admin, works, transfer, clashes, digbans)
     for module in blueprints:
         app.register_blueprint(module.bp)

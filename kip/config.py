@@ -111,7 +111,8 @@ def load_config(
     """Return the effective configuration, without touching a Flask app.
 
     Order (later wins): :data:`DEFAULTS`, ``instance/config.py``, the environment,
-    ``overrides`` (what a test or an embedding program passes to ``create_app``).
+    ``overrides`` (what a test or an embedding program passes to ``create_app``). The
+    instance file is read by Flask's own ``Config.from_pyfile``.
 
     >>> cfg = load_config(Path("/nonexistent"), environ={"KIP_SRID": "31370"})
     >>> cfg["SRID"]
@@ -122,15 +123,15 @@ def load_config(
     """
     import json
 
+    from flask import Config  # here, not above: the engine and readers read DEFAULTS only
+
     environ = os.environ if environ is None else environ
-    cfg: dict[str, Any] = dict(DEFAULTS)
+    cfg = Config(instance_path, DEFAULTS)
+    cfg.from_pyfile("config.py", silent=True)  # its upper-case names; none when it is absent
 
-    pyfile = instance_path / "config.py"
-    if pyfile.is_file():
-        namespace: dict[str, Any] = {}
-        exec(compile(pyfile.read_text(), str(pyfile), "exec"), namespace)
-        cfg.update({k: v for k, v in namespace.items() if k.isupper()})
-
+    # The environment, as Config.from_prefixed_env reads it (values parsed as JSON when they
+    # can be, else kept as text) - but from ``environ``, so that a test or a migration can
+    # pass its own, and without that method's nesting of names at "__".
     for key, name in UNPREFIXED_FALLBACKS.items():
         if environ.get(name) and not environ.get("KIP_" + key):
             cfg[key] = environ[name]
@@ -148,7 +149,7 @@ def load_config(
     cfg["DATE_MIN"], cfg["DATE_MAX"] = _date_range(cfg["DATE_MIN"], cfg["DATE_MAX"])
     if cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = normalise_database_url(str(cfg["DATABASE_URL"]))
-    return cfg
+    return dict(cfg)
 
 
 def _as_srid(value: Any) -> int:

@@ -9,14 +9,18 @@ PostgreSQL ``statement_timeout`` (``STATEMENT_TIMEOUT_MS``); imports, recomputes
 commands run theirs under the longer ``BULK_STATEMENT_TIMEOUT_MS``
 (:func:`long_statements`). A statement past it is cancelled by the database and becomes a
 :class:`~kip.errors.StatementTimeout` (503).
+
+The models, the engine and the services use this module without an app; only the
+functions that find the current request's session (:func:`session`, :func:`database`, the
+request's end) import Flask, when they are called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, current_app, g
 from geoalchemy2 import Geometry
 from psycopg.errors import QueryCanceled
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
@@ -27,6 +31,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from .config import DEFAULTS
 from .dates import ENVELOPE, SESSION_KEY, DateRange
 from .errors import StatementTimeout
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -153,17 +160,23 @@ def init_app(app: Flask) -> None:
 
 
 def database(app: Flask | None = None) -> Database:
+    from flask import current_app
+
     return (app or current_app).extensions["kip.db"]
 
 
 def session() -> Session:
     """The session of the current request or command (created on first use)."""
+    from flask import g
+
     if "kip_session" not in g:
         g.kip_session = database().sessionmaker()
     return g.kip_session
 
 
 def _finish_request(response: Response) -> Response:
+    from flask import g
+
     sess: Session | None = g.pop("kip_session", None)
     if sess is None:
         return response
@@ -178,6 +191,8 @@ def _finish_request(response: Response) -> Response:
 
 
 def _close_session(exc: BaseException | None) -> None:
+    from flask import g
+
     sess: Session | None = g.pop("kip_session", None)
     if sess is not None:
         sess.rollback()
@@ -266,6 +281,8 @@ def _cancelled_by_timeout(context: ExceptionContext) -> None:
 def timeout_in_force() -> tuple[str, int | None]:
     """The statement timeout of the current request's transaction: for a cancel that
     reached the request past SQLAlchemy (the overlap engine talks to psycopg itself)."""
+    from flask import g
+
     sess: Session | None = g.get("kip_session")
     if sess is None:
         return REQUEST_TIMEOUT, None
@@ -274,6 +291,8 @@ def timeout_in_force() -> tuple[str, int | None]:
 
 def abandon_transaction() -> None:
     """Roll back the current request's transaction (a cancelled statement aborted it)."""
+    from flask import g
+
     sess: Session | None = g.get("kip_session")
     if sess is not None:
         sess.rollback()

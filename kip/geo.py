@@ -1,7 +1,9 @@
 """Pure geometry helpers: validation, reprojection, conversion to and from the database.
 
-Reprojection happens here and only here, always with ``always_xy=True`` so that no
-latitude/longitude is ever swapped. Nothing in this module knows Flask or a session.
+One geometry is reprojected here (:func:`reproject`); an import's many in
+:mod:`kip.io.geometry`; what goes to the web in the database (``ST_Transform`` to EPSG:4326).
+In Python always with ``always_xy=True`` so that no latitude/longitude is ever swapped.
+Nothing in this module knows Flask or a session.
 """
 
 from __future__ import annotations

@@ -68,7 +68,9 @@
     });
   }
 
-  /* The same periods as kip.services.mapdata.period_bounds. */
+  /* The same periods as kip.services.mapdata.period_bounds, which refuses a custom period
+     that ends before it starts; the page then shows the four weeks from today
+     (kip.web.home), and so does this: null for such a period, read as "4w" by period(). */
   function periodBounds(period, start, end) {
     var today = config.today;
     if (period === "now") { return [today, today]; }
@@ -79,7 +81,7 @@
     if (period === "custom" && (validDate(start) || validDate(end))) {
       var first = validDate(start) ? start : end;
       var last = validDate(end) ? end : first;
-      return last < first ? [last, first] : [first, last];
+      return last < first ? null : [first, last];
     }
     return [today, addDays(today, 27)];
   }
@@ -99,13 +101,22 @@
   function period() {
     var radio = form.querySelector("input[name=period]:checked");
     var name = radio ? radio.value : "4w";
-    return { name: name, bounds: periodBounds(name, form.start.value, form.end.value) };
+    var bounds = periodBounds(name, form.start.value, form.end.value);
+    if (bounds === null) { name = "4w"; bounds = periodBounds(name); }
+    return { name: name, bounds: bounds };
+  }
+  /* The form as the server would render the period: its choice checked, its dates shown. */
+  function showPeriod(p) {
+    var radio = form.querySelector("input[name=period][value='" + p.name + "']");
+    if (radio) { radio.checked = true; }
+    form.start.value = p.bounds[0];
+    form.end.value = p.bounds[1];
   }
 
   function readUrl() {
     var q = new URLSearchParams(window.location.search);
     var p = q.get("period");
-    if (p) {
+    if (p && periodBounds(p, q.get("start"), q.get("end")) !== null) {
       var radio = form.querySelector("input[name=period][value='" + CSS.escape(p) + "']");
       if (radio) { radio.checked = true; }
     }
@@ -117,9 +128,7 @@
         box.checked = !!wanted[box.value];
       });
     });
-    var bounds = period().bounds;
-    form.start.value = bounds[0];
-    form.end.value = bounds[1];
+    showPeriod(period());
     var lat = parseFloat(q.get("lat")), lon = parseFloat(q.get("lon")), z = parseInt(q.get("z"), 10);
     if (isFinite(lat) && isFinite(lon) && lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
       map.setView([lat, lon], isFinite(z) ? Math.max(0, Math.min(19, z)) : map.getZoom(),
@@ -381,10 +390,10 @@
     var target = e.target;
     if (target.name === "start" || target.name === "end") {
       form.querySelector("input[name=period][value=custom]").checked = true;
+      var chosen = period();
+      if (chosen.name !== "custom") { showPeriod(chosen); }  // an end before its start
     } else if (target.name === "period") {
-      var bounds = period().bounds;
-      form.start.value = bounds[0];
-      form.end.value = bounds[1];
+      showPeriod(period());
     }
     writeUrl();
     if (target.name === "period" || target.name === "start" || target.name === "end") {

@@ -120,7 +120,7 @@ def test_many_pairs_on_two_threads_measure_as_one_by_one() -> None:
 def test_the_cycle_collector_is_paused_while_a_town_is_made_and_then_as_it_was() -> None:
     import gc
 
-    from kip.engine.measure import paused_gc
+    from kip.collector import paused_gc
 
     assert gc.isenabled()
     with paused_gc():

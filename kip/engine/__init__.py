@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from ..db import bound_srid, long_statements
 from ..models import Clash, Work
-from .measure import Candidates, candidates_sql, found_parameters, measure
+from .found import found_parameters
+from .measure import Candidates, candidates_sql, measure
 from .pairs import Draft, Scope, pairs_sql, scope_parameters
 from .rules import Rule, apply_settings, latest_rules, load_rules, setting_calls, stamp_is
 from .store import Outcome, engine_settings, no_jit, pyformat, small_scope, store_many

@@ -25,17 +25,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..collector import paused_gc
 from ..models import ExcavationMode
-from .measure import (
-    EPOCH_SQL,
-    IMPACT_CODES,
-    Candidates,
-    copy_payload,
-    copy_rows,
-    impact_code_sql,
-    paused_gc,
-)
+from .measure import EPOCH_SQL, IMPACT_CODES, Candidates, impact_code_sql
 from .pairs import SCOPE_TABLE
+from .pgcopy import copy_payload, copy_rows
 from .rules import Rule
 
 EDGE_BAND = 1e-6  # metres

@@ -18,25 +18,19 @@ full recompute gets the same bits, so a recompute that finds nothing new writes 
 (PostGIS and shapely do not always pick the same one of several equally short lines.)
 Vectorised and, for many pairs, on two threads: GEOS lets go of the GIL.
 
-:func:`found_parameters` hands a few measured rows to the storing statement as array
-parameters; :func:`copy_found` many of them, by binary ``COPY`` into a temporary table.
+How the measured rows reach the storing statement is :mod:`kip.engine.found`'s business.
 """
 
 from __future__ import annotations
 
-import gc
-import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
-import psycopg
 import shapely
 
-from .. import geo
 from .rules import Rule
 
 # Dates travel as days since this day; traffic impact as a small code.
@@ -46,25 +40,7 @@ IMPACT_CODES = {"none": 0, "lane": 1, "closure": 2}
 _IMPACT_WEIGHT = np.array([0.0, 0.5, 1.0])
 # From this many pairs on, measuring runs on two threads.
 THREADED_MIN = 20_000
-FOUND_TABLE = "engine_found"
-KEYS_TABLE = "engine_keys"
 _MIN_PAD = 1e-6  # metres
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Python's cycle collector paused while a town's (or an import's) worth of rows,
-    geometries and arrays is made: none of them form cycles, yet the millions of
-    allocations would set off collections that walk everything alive again and again (a
-    fifth of reading and pairing a town of a million works, a quarter of importing
-    100,000)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def impact_code_sql(column: str) -> str:
@@ -273,143 +249,3 @@ def score(
     length = np.minimum(1.0, shared_length_m / 100.0)
     impact = np.maximum(_IMPACT_WEIGHT[ia], _IMPACT_WEIGHT[ib])
     return np.round(100 * (0.35 * space + 0.25 * time + 0.20 * length + 0.20 * impact), 2)
-
-
-def _kind(rules: Sequence[Rule]) -> tuple[str, dict]:
-    """SQL: the kind of the rule ``f.rule_id``, and its parameters."""
-    if not rules:
-        return "CAST(NULL AS varchar)", {}
-    cases = " ".join(f"WHEN {int(r.id)} THEN :kind_{int(r.id)}" for r in rules)
-    return (
-        f"CAST(CASE f.rule_id {cases} END AS varchar)",
-        {f"kind_{int(r.id)}": r.kind.value for r in rules},
-    )
-
-
-_FOUND_COLUMNS = (
-    "f.rule_id, {kind} AS kind, f.work_a_id, NULLIF(f.work_b_id, 0) AS work_b_id,"
-    " NULLIF(f.dig_ban_id, 0) AS dig_ban_id, f.distance_m, f.overlap_days, f.gap_days,"
-    " f.shared_length_m, f.score, {geom} AS geom"
-)
-
-
-def found_parameters(measured: Measured, rules: Sequence[Rule], srid: int) -> tuple[str, dict]:
-    """SQL giving the measured rows as the storing statement wants them, from array
-    parameters (for a few rows: one round trip), and those parameters."""
-    kind, params = _kind(rules)
-    params.update(
-        f_rule=measured.rule_id.tolist(),
-        f_a=measured.work_a_id.tolist(),
-        f_b=measured.work_b_id.tolist(),
-        f_v=measured.dig_ban_id.tolist(),
-        f_dist=measured.distance_m.tolist(),
-        f_overlap=measured.overlap_days.tolist(),
-        f_gap=measured.gap_days.tolist(),
-        f_shared=measured.shared_length_m.tolist(),
-        f_score=measured.score.tolist(),
-        f_geom=geo.ewkb(measured.geom, srid).tolist(),
-    )
-    columns = _FOUND_COLUMNS.format(kind=kind, geom="ST_GeomFromEWKB(f.geom)")
-    return (
-        f"SELECT {columns} FROM unnest(CAST(:f_rule AS bigint[]), CAST(:f_a AS bigint[]),"
-        " CAST(:f_b AS bigint[]), CAST(:f_v AS bigint[]), CAST(:f_dist AS float8[]),"
-        " CAST(:f_overlap AS integer[]), CAST(:f_gap AS integer[]),"
-        " CAST(:f_shared AS float8[]), CAST(:f_score AS float8[]), CAST(:f_geom AS bytea[]))"
-        " AS f(rule_id, work_a_id, work_b_id, dig_ban_id, distance_m, overlap_days,"
-        " gap_days, shared_length_m, score, geom)",
-        params,
-    )
-
-
-def found_table(rules: Sequence[Rule], srid: int) -> tuple[str, dict]:
-    """SQL giving the measured rows in :data:`FOUND_TABLE` as the storing statement wants
-    them (see :func:`copy_found`; the geometries in ``srid``), and its parameters."""
-    kind, params = _kind(rules)
-    columns = _FOUND_COLUMNS.format(kind=kind, geom=f"ST_SetSRID(f.geom, {int(srid)})")
-    return f"SELECT {columns} FROM {FOUND_TABLE} f", params
-
-
-# Temporary tables of the storing of many pairs: the measured rows of one part, and the
-# identities of every pair found.
-TABLES_SQL = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {FOUND_TABLE} (rule_id bigint, work_a_id bigint,"
-    " work_b_id bigint, dig_ban_id bigint, distance_m float8, overlap_days integer,"
-    " gap_days integer, shared_length_m float8, score float8, geom geometry) ON COMMIT DROP;"
-    f" TRUNCATE {FOUND_TABLE};"
-    f" CREATE TEMP TABLE IF NOT EXISTS {KEYS_TABLE} (rule_id bigint, work_a_id bigint,"
-    " work_b_id bigint, dig_ban_id bigint) ON COMMIT DROP;"
-    f" TRUNCATE {KEYS_TABLE}"
-)
-
-
-def copy_payload(
-    layout: list[tuple[str, str]], columns: dict[str, np.ndarray], tail: np.ndarray | None = None
-) -> bytes:
-    """A binary COPY of fixed-width columns laid out by numpy; with ``tail`` (bytes or
-    None per row), each row ends with that variable-width value."""
-    n = len(next(iter(columns.values())))
-    fields_ = [("n", ">i2")]
-    fields_ += [(f"{k}_{name}", t) for name, kind in layout for k, t in (("l", ">i4"), ("v", kind))]
-    if tail is not None:
-        fields_.append(("l_tail", ">i4"))
-    row = np.dtype(fields_)
-    data = np.empty(n, dtype=row)
-    data["n"] = len(layout) + (tail is not None)
-    for name, kind in layout:
-        data[f"l_{name}"] = np.dtype(kind).itemsize
-        data[f"v_{name}"] = columns[name]
-    if tail is None:
-        body = data.tobytes()
-    else:
-        values = tail.tolist()
-        data["l_tail"] = [-1 if v is None else len(v) for v in values]
-        fixed = data.tobytes()
-        width = row.itemsize
-        pieces: list[bytes] = [b""] * (2 * n)
-        pieces[0::2] = [fixed[k : k + width] for k in range(0, len(fixed), width)]
-        pieces[1::2] = [b"" if v is None else v for v in values]
-        body = b"".join(pieces)
-    return b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + body + b"\xff\xff"
-
-
-_KEYS = [("rule_id", ">i8"), ("work_a_id", ">i8"), ("work_b_id", ">i8"), ("dig_ban_id", ">i8")]
-_MEASURES = [
-    *_KEYS,
-    ("distance_m", ">f8"),
-    ("overlap_days", ">i4"),
-    ("gap_days", ">i4"),
-    ("shared_length_m", ">f8"),
-    ("score", ">f8"),
-]
-
-
-def copy_rows(raw: psycopg.Connection, table: str, payload: bytes, *, analyze: bool = True) -> None:
-    """Put a binary COPY ``payload`` (see :func:`copy_payload`) into ``table``, and give the
-    planner its statistics (unless ``analyze`` is false)."""
-    with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(payload)
-    if analyze:
-        raw.execute(f"ANALYZE {table}")
-
-
-def keys_payload(candidates: Candidates) -> bytes:
-    """The identities of ``candidates``, as a binary COPY into :data:`KEYS_TABLE`."""
-    return copy_payload(_KEYS, {name: getattr(candidates, name) for name, _ in _KEYS})
-
-
-def found_payload(measured: Measured) -> bytes:
-    """The measured rows as a binary COPY for :func:`copy_found` (made apart from the copy,
-    so that one part can be made while the connection copies and writes another). The
-    geometries go as plain WKB, their SRID set by the storing statement (:func:`found_table`):
-    half the time of EWKB here."""
-    columns = {name: getattr(measured, name) for name, _ in _MEASURES}
-    return copy_payload(_MEASURES, columns, tail=shapely.to_wkb(measured.geom))
-
-
-def copy_found(raw: psycopg.Connection, payload: bytes) -> None:
-    """Measured rows (see :func:`found_payload`), into :data:`FOUND_TABLE` in place of what
-    it held. Not analysed: the storing statement inserts or updates each row by its
-    identity, a plan that does not depend on how many there are (a tenth of a second per
-    part saved)."""
-    raw.execute(f"TRUNCATE {FOUND_TABLE}")
-    copy_rows(raw, FOUND_TABLE, payload, analyze=False)

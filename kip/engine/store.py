@@ -22,20 +22,11 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from .measure import (
-    KEYS_TABLE,
-    TABLES_SQL,
-    Candidates,
-    copy_found,
-    copy_rows,
-    found_payload,
-    found_table,
-    keys_payload,
-    measure,
-    part_of,
-    paused_gc,
-)
+from ..collector import paused_gc
+from .found import KEYS_TABLE, TABLES_SQL, copy_found, found_payload, found_table, keys_payload
+from .measure import Candidates, measure, part_of
 from .pairs import Scope
+from .pgcopy import copy_rows
 from .rules import Rule, apply_settings
 
 

@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from .. import dates, engine, policy
 from ..actors import Actor
+from ..collector import paused_gc
 from ..config import DEFAULTS
 from ..db import bound_srid, long_statements
-from ..engine.measure import paused_gc
 from ..errors import ValidationError
 from ..io.columns import Mapping
 from ..io.geometry import guess_crs, prepare_geometries

@@ -3,8 +3,8 @@
 For partners who are logged in (or send a token): a planner sees the clashes of the works
 they may see - by default those of their own organisation - with what they may not see of
 the other side left out (:mod:`kip.services.clashes`); a coordinator sees everything and
-reviews. The small map of where two works meet is not here yet: :mod:`kip.maps` has no
-helper for it, and pages do not draw their own maps.
+reviews. A clash's page has a small map (:mod:`kip.maps`): where the two meet, with the
+sides the viewer may see; of a redacted clash, their own work only.
 """
 
 from __future__ import annotations

@@ -147,6 +147,42 @@ def test_the_time_filter_changes_what_is_visible(page, live_server, town):
     assert query["period"] == ["custom"] and query["start"] == [start] and query["end"] == [end]
 
 
+def test_a_period_that_ends_before_it_starts_shows_what_the_server_shows(page, live_server, town):
+    """The server refuses such a period and the page shows the four weeks from today; the
+    map shows and asks for those too (it swapped the dates once, showing another period)."""
+    today = town["today"]
+    start = (today + timedelta(days=50)).isoformat()
+    end = (today + timedelta(days=15)).isoformat()
+    four_weeks = [today.isoformat(), (today + timedelta(days=27)).isoformat()]
+
+    def shown() -> list:
+        return [
+            page.locator("input[name=period][value='4w']").is_checked(),
+            page.locator("input[name=start]").input_value(),
+            page.locator("input[name=end]").input_value(),
+        ]
+
+    _open(page, live_server.url + _here("custom", start=start, end=end))
+    assert shown() == [True, *four_weeks]
+    assert {town["now"].title, town["later"].title} <= set(_listed(page))
+    # The same when the visitor types such a period.
+    _open(page, live_server.url + _here("now"))
+    before = _loads(page)
+    page.evaluate(
+        """([start, end]) => {
+            const form = document.querySelector('form.map-filters');
+            form.start.value = start;
+            form.end.value = end;
+            form.end.dispatchEvent(new Event('change', {bubbles: true}));
+        }""",
+        [start, end],
+    )
+    _reloaded(page, before)
+    assert shown() == [True, *four_weeks]
+    assert {town["now"].title, town["later"].title} <= set(_listed(page))
+    assert parse_qs(urlsplit(page.url).query)["period"] == ["4w"]
+
+
 def test_a_non_public_work_never_reaches_the_public_map(page, live_server, town):
     bodies: list[str] = []
     own = urlsplit(live_server.url).netloc
