@@ -8,9 +8,8 @@ from shapely import box
 from sqlalchemy import select
 
 from kip.actors import Actor
-from kip.engine.digbans import end_dig_ban
 from kip.models import AuditEvent, Role
-from kip.services.digbans import DigBanData, create_dig_ban
+from kip.services.digbans import DigBanData, create_dig_ban, end_dig_ban
 
 
 def trail(session) -> list[tuple[str, str, int | None]]:
@@ -34,7 +33,7 @@ def test_organisations_and_dig_bans_are_audited(session, make_org):
             area=box(174000, 450000, 174100, 450020),
         ),
     )
-    end_dig_ban(session, coordinator, ban.id, date(2028, 6, 30))
+    end_dig_ban(session, coordinator, ban.id, ban.version, on=date(2028, 6, 30))
     session.flush()
     assert trail(session) == [
         ("organisation.create", "system:test", None),

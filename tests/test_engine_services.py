@@ -20,6 +20,7 @@ from kip.engine import digbans
 from kip.errors import Conflict, Forbidden, ValidationError
 from kip.models import Clash, ClashStatus, DigBan, Role
 from kip.services import clashes as svc
+from kip.services import digbans as bans
 from kip.services.works import WorkData, update_work
 
 X, Y = 174000.0, 450000.0
@@ -216,12 +217,13 @@ def test_a_completed_road_work_proposes_a_dig_ban(session: Session, actor, stree
     )
     update_work(session, actor, road, done, road.version)
 
-    [proposal] = digbans.pending_proposals(session, {"DIG_BAN_YEARS": 2, "DIG_BAN_BUFFER_M": 5.0})
+    settings = {"DIG_BAN_YEARS": 2, "DIG_BAN_BUFFER_M": 5.0}
+    [proposal] = digbans.pending_proposals(session, settings)
     assert proposal.source_work_id == road.id
     assert (proposal.start_date, proposal.end_date) == (date(2027, 11, 1), date(2029, 10, 31))
     assert proposal.geometry.contains(Point(X + 50, Y + 8))
 
-    ban = digbans.create_dig_ban(session, actor, proposal)
+    ban = bans.accept_proposal(session, actor, proposal.source_work_id, settings)
     assert digbans.pending_proposals(session) == []
     assert session.get(DigBan, ban.id).source_work_id == road.id
     # The far gas work digs inside it in 2028: a violation appears at once.
@@ -244,7 +246,7 @@ def test_a_completed_road_work_proposes_a_dig_ban(session: Session, actor, stree
     [violation] = svc.list_clashes(session, SYSTEM, svc.ClashFilters(kind="violation")).items
     assert (violation.work_a.id, violation.dig_ban.id) == (far.id, ban.id)
 
-    digbans.end_dig_ban(session, actor, ban.id, date(2028, 1, 31))
+    bans.end_dig_ban(session, actor, ban.id, ban.version, on=date(2028, 1, 31))
     assert svc.get_clash(session, SYSTEM, violation.clash.id).clash.status is ClashStatus.RESOLVED
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from .. import db, geo, policy
+from .. import db, geo
 from ..db import bound_srid
 from ..models import DigBan
 from ..security import csrf_for_session_writes, current_actor
@@ -81,7 +81,7 @@ class DigBans(MethodView):
     def post(self, query: dict, feature: dict):
         """Impose a dig ban over an area and a period (coordinators); violations at once."""
         actor = current_actor()
-        policy.require_coordinator(actor)
+        bans.require_may_manage(actor)
         props = feature["properties"]
         area = geometry_in_project_crs(feature["geometry"], query.get("crs"))
         ban = bans.create_dig_ban(
@@ -137,7 +137,7 @@ class DigBanResource(MethodView):
         """Change or end a dig ban (coordinators; an earlier ``end_date`` ends it).
         Send ``If-Match`` with the ETag of the version you read."""
         actor = current_actor()
-        policy.require_coordinator(actor)
+        bans.require_may_manage(actor)
         session = db.session()
         ban = bans.get_dig_ban(session, actor, ban_id)
         expected_version(f"dig ban {ban.id}", ban.version)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import click
@@ -54,6 +55,27 @@ def problem_line(error: KipError, options: dict[str, str] | None = None) -> str:
     return f"{error.message}: {named}"
 
 
+def day_option(ctx: click.Context | None, param: click.Parameter, value: str | None) -> date | None:
+    """An option's value as a day (a click ``callback``): a value that is not a date
+    (YYYY-MM-DD) is a one-line error naming the option, like :func:`problem_line`'s.
+
+    >>> option = click.Option(["--on"])
+    >>> day_option(None, option, "2027-03-01")
+    datetime.date(2027, 3, 1)
+    >>> day_option(None, option, "2027-02-30")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.ClickException: --on: a date as YYYY-MM-DD, not '2027-02-30'
+    """
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        name = param.opts[0] if param.opts else param.name
+        raise click.ClickException(f"{name}: a date as YYYY-MM-DD, not {value!r}") from None
+
+
 def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn KIP's and the database's errors into a one-line message and exit code 1."""
 
@@ -87,7 +109,7 @@ def main() -> None:
 
 def _register_commands() -> None:
     """Each area of KIP keeps its commands in a module of this package."""
-    from . import accounts, clashes, db, demo, orgs, transfer  # noqa: F401
+    from . import accounts, clashes, db, demo, digbans, orgs, transfer  # noqa: F401
 
 
 _register_commands()

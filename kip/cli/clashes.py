@@ -1,4 +1,4 @@
-"""`kip clashes ...` and `kip digbans ...`: the overlap engine for operators."""
+"""`kip clashes ...`: the overlap engine for operators (dig bans: :mod:`kip.cli.digbans`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import time
 from datetime import date
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from ..actors import Actor
 from ..db import unit_of_work
-from ..errors import ValidationError
-from . import clean_errors, main, problem_line
+from . import clean_errors, main
 
 COLUMNS = [
     "id",
@@ -156,119 +154,3 @@ def clashes_list(fmt, kind, status, organisation, discipline, bbox, period, page
                 f"{r['work_a_id']:>7}  {other:>10}  {r['distance_m']:>7.1f}  {days}"
             )
         click.echo(f"{len(rows)} of {result.total} (page {page})")
-
-
-@main.group("digbans")
-def digbans_group() -> None:
-    """Dig bans: proposals from completed road works, creating and ending them."""
-
-
-@digbans_group.command("proposals")
-@click.option("--create", is_flag=True, help="Create the proposed bans.")
-@with_appcontext
-@clean_errors
-def digbans_proposals(create: bool) -> None:
-    """List (or --create) the dig bans completed road works call for."""
-    from ..engine.digbans import create_dig_ban, pending_proposals
-
-    with unit_of_work() as session:
-        proposals = pending_proposals(session, current_app.config)
-        for p in proposals:
-            line = f"work {p.source_work_id}: {p.start_date} to {p.end_date}, {p.title}"
-            if create:
-                ban = create_dig_ban(session, Actor.system("cli"), p)
-                line = f"created dig ban {ban.id} for " + line
-            click.echo(line)
-    if not proposals:
-        click.echo("no completed road works without a dig ban")
-
-
-@digbans_group.command("list")
-@click.option("--all", "everything", is_flag=True, help="Also the bans that have ended.")
-@with_appcontext
-@clean_errors
-def digbans_list(everything: bool) -> None:
-    """List the dig bans (the current and coming ones unless --all)."""
-    from ..services.digbans import list_dig_bans
-
-    with unit_of_work() as session:
-        bans = list_dig_bans(session, Actor.system("cli"), include_ended=everything)
-        for ban in bans:
-            source = f", after work {ban.source_work_id}" if ban.source_work_id else ""
-            click.echo(
-                f"{ban.id:>6}  {ban.start_date} to {ban.end_date}  {ban.title}"
-                f" (organisation {ban.organisation_id}{source})"
-            )
-    if not bans:
-        click.echo("no dig bans")
-
-
-# The fields of a dig ban, as `kip digbans create` takes them.
-BAN_OPTIONS = {
-    "organisation": "--org",
-    "title": "--title",
-    "start_date": "--from",
-    "end_date": "--to",
-    "geometry": "--area",
-}
-
-
-@digbans_group.command("create")
-@click.option("--org", "organisation", required=True, type=int, help="Organisation id.")
-@click.option("--title", required=True)
-@click.option("--reason", default="")
-@click.option("--from", "start", required=True, help="First day (YYYY-MM-DD).")
-@click.option("--to", "end", required=True, help="Last day (YYYY-MM-DD).")
-@click.option(
-    "--area", required=True, help="The area as WKT (a polygon), in the project CRS unless --srid."
-)
-@click.option("--srid", type=int, help="The CRS of --area (EPSG code).")
-@with_appcontext
-@clean_errors
-def digbans_create(organisation, title, reason, start, end, area, srid) -> None:
-    """Create a dig ban over an area and a period; its violations are found at once."""
-    from ..services.digbans import DigBanData, create_dig_ban
-
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
-        raise click.BadParameter("dates as YYYY-MM-DD") from None
-    try:
-        with unit_of_work() as session:
-            ban = create_dig_ban(
-                session,
-                Actor.system("cli"),
-                DigBanData(
-                    organisation_id=organisation,
-                    title=title,
-                    reason=reason,
-                    area_wkt=area,
-                    area_srid=srid,
-                    start_date=first,
-                    end_date=last,
-                ),
-            )
-            click.echo(f"created dig ban {ban.id}: {ban.start_date} to {ban.end_date}, {ban.title}")
-    except ValidationError as error:
-        raise click.ClickException(problem_line(error, BAN_OPTIONS)) from None
-
-
-@digbans_group.command("end")
-@click.argument("ban_id", type=int)
-@click.option("--on", "on", required=True, help="The ban's last day (YYYY-MM-DD).")
-@with_appcontext
-@clean_errors
-def digbans_end(ban_id: int, on: str) -> None:
-    """End dig ban BAN_ID on a day; its later violations are resolved."""
-    from ..engine.digbans import end_dig_ban
-
-    try:
-        last = date.fromisoformat(on)
-    except ValueError:
-        raise click.BadParameter("a date as YYYY-MM-DD", param_hint="--on") from None
-    try:
-        with unit_of_work() as session:
-            ban = end_dig_ban(session, Actor.system("cli"), ban_id, last)
-            click.echo(f"dig ban {ban.id} now ends on {ban.end_date.isoformat()}")
-    except ValidationError as error:
-        raise click.ClickException(problem_line(error, {"end_date": "--on"})) from None

@@ -3,9 +3,10 @@
 Every row of the demo has a natural key: organisations their name, streets
 (``source``, ``source_ref``), works and dig bans (organisation, ``external_ref``). Loading
 looks up what is already there in one query per table, creates what is missing and brings
-the rest back to the plan. Works go through the works service, so their history is written;
-a work that already matches the plan is left alone, and gets no new history entry. The
-loader flushes and never commits: the caller's unit of work decides.
+the rest back to the plan. Works go through the works service, so their history is written,
+and dig bans through the dig-ban service, so their checks and audit trail are the ones a
+coordinator's are; a row that already matches the plan is left alone, and gets no new
+history entry. The loader flushes and never commits: the caller's unit of work decides.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import dates, engine, geo
+from .. import geo
 from ..actors import Actor
 from ..db import bound_srid
 from ..errors import ValidationError
 from ..models import DigBan, Discipline, Organisation, Phase, Role, Street, Work
+from ..services.digbans import DigBanData, create_dig_ban, update_dig_ban
 from ..services.organisations import add_organisation
 from ..services.works import create_work, update_work
 from .accounts import DEMO_PASSWORD, demo_people, load_demo_accounts
@@ -108,13 +110,10 @@ def load_demo(session: Session, actor: Actor) -> DemoReport:
     organisations = _load_organisations(session, actor, plan, report.organisations)
     _load_streets(session, plan, srid, report.streets)
     works = _load_works(session, actor, plan, organisations, srid, report.works)
-    bans = _load_dig_bans(
-        session, plan, organisations[BAN_ORGANISATION], works, srid, report.dig_bans
+    # After the works: each ban the load writes finds the works that dig in it at once.
+    _load_dig_bans(
+        session, actor, plan, organisations[BAN_ORGANISATION], works, srid, report.dig_bans
     )
-    # The works were saved before the bans: their violations, found now (none written when
-    # nothing changed).
-    session.flush()
-    engine.recompute_dig_bans(session, [b.id for b in bans], actor=actor.label)
     created, there = load_demo_accounts(session, actor, organisations)
     report.accounts.created += created
     report.accounts.unchanged += there
@@ -132,7 +131,7 @@ def _same_shape(stored: Any, shape: BaseGeometry) -> bool:
 
 
 def _bring_back(row: Any, values: dict[str, Any], shape: BaseGeometry, srid: int) -> bool:
-    """Give a street or dig ban the plan's values and shape; say whether anything changed."""
+    """Give a street the plan's values and shape; say whether anything changed."""
     changed = _assign(row, values)
     if not _same_shape(row.geom, shape):
         row.geom = geo.to_db(shape, srid)
@@ -256,12 +255,15 @@ def _load_works(
 
 def _load_dig_bans(
     session: Session,
+    actor: Actor,
     plan: DemoPlan,
     organisation: Organisation,
     works: dict[str, Work],
     srid: int,
     tally: Tally,
-) -> list[DigBan]:
+) -> None:
+    """Create the plan's missing bans and bring the others back to the plan, through the
+    dig-ban service: its checks, its audit trail, and each written ban's violations."""
     existing = {
         b.external_ref: b
         for b in session.execute(
@@ -271,34 +273,46 @@ def _load_dig_bans(
             )
         ).scalars()
     }
-    loaded = []
-    days = dates.allowed(session)
     for spec in plan.dig_bans:
-        outside = days.problems(start_date=spec.start_date, end_date=spec.end_date)
-        if outside:
-            raise ValidationError(
-                f"demo dig ban {spec.ref}: the dig ban cannot be stored", errors=outside
-            )
-        shape = _shape(spec.geometry, srid)
         source = works.get(spec.source_work_ref) if spec.source_work_ref else None
-        values = {
-            "title": spec.title,
-            "reason": spec.reason,
-            "start_date": spec.start_date,
-            "end_date": spec.end_date,
-            "source_work_id": source.id if source is not None else None,
-        }
-        ban = existing.get(spec.ref)
-        if ban is None:
-            ban = DigBan(
-                organisation_id=organisation.id,
-                external_ref=spec.ref,
-                geom=geo.to_db(shape, srid),
-                **values,
-            )
-            session.add(ban)
-            tally.created += 1
-        else:
-            tally.found(_bring_back(ban, values, shape, srid))
-        loaded.append(ban)
-    return loaded
+        data = DigBanData(
+            organisation_id=organisation.id,
+            title=spec.title,
+            reason=spec.reason,
+            start_date=spec.start_date,
+            end_date=spec.end_date,
+            area=geo.reproject(spec.geometry, SOURCE_SRID, srid),
+        )
+        try:
+            ban = existing.get(spec.ref)
+            if ban is None:
+                source_id = source.id if source is not None else None
+                create_dig_ban(
+                    session, actor, data, source_work_id=source_id, external_ref=spec.ref
+                )
+                tally.created += 1
+            else:
+                tally.found(_bring_ban_back(session, actor, ban, data))
+        except ValidationError as error:
+            message = f"demo dig ban {spec.ref}: {error.message}"
+            raise ValidationError(message, **error.details) from None
+
+
+def _bring_ban_back(session: Session, actor: Actor, ban: DigBan, data: DigBanData) -> bool:
+    """Change a stored ban back to the plan's ``data`` when it differs; say whether it did."""
+    moved = not _same_shape(ban.geom, data.geometry())
+    words = (data.title, data.reason, data.start_date, data.end_date)
+    if not moved and (ban.title, ban.reason, ban.start_date, ban.end_date) == words:
+        return False
+    update_dig_ban(
+        session,
+        actor,
+        ban.id,
+        ban.version,
+        title=data.title,
+        reason=data.reason,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        area=data.geometry() if moved else None,
+    )
+    return True

@@ -1,11 +1,12 @@
-"""Dig bans proposed from completed road works, and creating or ending a ban.
+"""Dig bans proposed from completed road works: computed here, never stored here.
 
 When a road/pavement work is completed, the new surface deserves rest: KIP proposes a dig
 ban over the work's geometry grown by ``DIG_BAN_BUFFER_M``, from the day after the work
-ended, for ``DIG_BAN_YEARS``. A proposal is computed, not stored: every completed road work
-without a ban of its own has one (:func:`pending_proposals`), until a coordinator creates
-the ban (:func:`create_dig_ban`). Creating, changing or ending a ban recomputes its
-violations at once.
+ended, for ``DIG_BAN_YEARS`` (:func:`ban_period`). A proposal is computed, not stored: every
+completed road work without a ban of its own has one (:func:`pending_proposals`), until a
+coordinator accepts it. Who may do that, the checks, the audit trail and the writing are
+the dig-ban service's (:mod:`kip.services.digbans`); a ban's violations are found by
+:func:`kip.engine.recompute_dig_bans`.
 """
 
 from __future__ import annotations
@@ -19,15 +20,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import dates, geo, policy
-from ..actors import Actor
-from ..audit import audit
+from .. import dates, geo
 from ..config import DEFAULTS
 from ..dates import ENVELOPE, DateRange
 from ..db import bound_srid
-from ..errors import NotFound, ValidationError
 from ..models import DigBan, Street, Work
-from . import recompute_dig_bans
 
 COMPLETED = "completed"
 
@@ -46,11 +43,20 @@ class DigBanProposal:
     source_title: str = ""
 
 
-def _years_later(day: date, years: int) -> date:
+def ban_period(start: date, years: int) -> tuple[date, date]:
+    """The first and last day of a ban that starts on ``start`` and lasts ``years`` years
+    (a ban from 29 February ends on 27 February).
+
+    >>> ban_period(date(2027, 3, 10), 3)
+    (datetime.date(2027, 3, 10), datetime.date(2030, 3, 9))
+    >>> ban_period(date(2028, 2, 29), 1)
+    (datetime.date(2028, 2, 29), datetime.date(2029, 2, 27))
+    """
     try:
-        return day.replace(year=day.year + years)
+        later = start.replace(year=start.year + years)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        later = start.replace(year=start.year + years, day=28)
+    return start, later - timedelta(days=1)
 
 
 def propose_dig_ban(
@@ -67,8 +73,7 @@ def propose_dig_ban(
     if work.deleted_at is not None or work.end_date >= days.last:
         return None
     area = shapely.buffer(geo.from_db(work.geom), float(cfg["DIG_BAN_BUFFER_M"]))
-    start = work.end_date + timedelta(days=1)
-    end = _years_later(start, int(cfg["DIG_BAN_YEARS"])) - timedelta(days=1)
+    start, end = ban_period(work.end_date + timedelta(days=1), int(cfg["DIG_BAN_YEARS"]))
     return DigBanProposal(
         organisation_id=work.organisation_id,
         source_work_id=work.id,
@@ -120,58 +125,3 @@ def _named_by_streets(session: Session, proposal: DigBanProposal, cfg: Mapping) 
         return proposal
     title = str(cfg["DIG_BAN_TITLE_STREETS"]).format(streets=streets)[:200]
     return replace(proposal, title=title)
-
-
-def create_dig_ban(session: Session, actor: Actor, proposal: DigBanProposal) -> DigBan:
-    """Create a dig ban (from a proposal, or any area and period) and find its violations."""
-    policy.require_coordinator(actor)
-    outside = dates.allowed(session).problems(
-        start_date=proposal.start_date, end_date=proposal.end_date
-    )
-    if outside:
-        raise ValidationError("the dig ban cannot be stored", errors=outside)
-    if proposal.end_date < proposal.start_date:
-        raise ValidationError("the ban ends before it starts", errors={"end_date": "order"})
-    area = geo.check_geometry(proposal.geometry)
-    if area.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValidationError("a dig ban is an area", errors={"geometry": "a polygon"})
-    ban = DigBan(
-        organisation_id=proposal.organisation_id,
-        source_work_id=proposal.source_work_id,
-        title=proposal.title,
-        reason=proposal.reason,
-        geom=geo.to_db(area, bound_srid()),
-        start_date=proposal.start_date,
-        end_date=proposal.end_date,
-    )
-    session.add(ban)
-    session.flush()
-    audit(
-        session,
-        actor,
-        "dig_ban.create",
-        "dig_ban",
-        ban.id,
-        title=ban.title,
-        source_work_id=ban.source_work_id,
-    )
-    recompute_dig_bans(session, [ban.id], actor=actor.label)
-    return ban
-
-
-def end_dig_ban(session: Session, actor: Actor, ban_id: int, on: date) -> DigBan:
-    """End a ban on ``on`` (its last day); its violations after that are resolved."""
-    policy.require_coordinator(actor)
-    ban = session.get(DigBan, ban_id)
-    if ban is None:
-        raise NotFound(f"no dig ban {ban_id}")
-    if on < ban.start_date:
-        raise ValidationError("a ban cannot end before it starts", errors={"end_date": "order"})
-    outside = dates.allowed(session).problems(end_date=on)
-    if outside:
-        raise ValidationError("the dig ban cannot end then", errors=outside)
-    ban.end_date = on
-    session.flush()
-    audit(session, actor, "dig_ban.end", "dig_ban", ban.id, end_date=on.isoformat())
-    recompute_dig_bans(session, [ban.id], actor=actor.label)
-    return ban

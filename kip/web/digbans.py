@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from .. import db, geo, maps, policy
+from .. import db, geo, maps
 from ..db import bound_srid
 from ..errors import Conflict, StaleVersion, ValidationError
 from ..models import DigBan
@@ -43,7 +43,7 @@ def index() -> str:
     include_ended = bool(request.args.get("all"))
     found = bans.list_dig_bans(session, actor, include_ended=include_ended)
     proposals = []
-    if policy.is_coordinator(actor):
+    if bans.may_manage(actor):
         proposals = bans.pending_proposals(session, actor, current_app.config)
     return render_template(
         "digbans/index.html",
@@ -51,14 +51,14 @@ def index() -> str:
         proposals=proposals,
         include_ended=include_ended,
         confirm=ConfirmForm(),
-        may_manage=policy.is_coordinator(actor),
+        may_manage=bans.may_manage(actor),
     )
 
 
 @bp.post("/proposals/<int:work_id>/accept")
 def accept_proposal(work_id: int) -> Response:
     actor = current_actor()
-    policy.require_coordinator(actor)
+    bans.require_may_manage(actor)
     if ConfirmForm().validate_on_submit():
         ban = bans.accept_proposal(db.session(), actor, work_id, current_app.config)
         flash(_("Dig ban %(id)s created.", id=ban.id))
@@ -68,7 +68,7 @@ def accept_proposal(work_id: int) -> Response:
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Response | tuple[str, int]:
     actor = current_actor()
-    policy.require_coordinator(actor)
+    bans.require_may_manage(actor)
     values = None
     if request.method == "GET":
         start, end = bans.default_period(settings=current_app.config)
@@ -96,7 +96,7 @@ def new() -> Response | tuple[str, int]:
 @bp.route("/<int:ban_id>/edit", methods=["GET", "POST"])
 def edit(ban_id: int) -> Response | tuple[str, int]:
     actor = current_actor()
-    policy.require_coordinator(actor)
+    bans.require_may_manage(actor)
     ban = bans.get_dig_ban(db.session(), actor, ban_id)
     # On a POST only what was sent counts: a missing version is a stale one.
     form = DigBanForm(data=_form_values(ban) if request.method == "GET" else None)
@@ -137,7 +137,7 @@ def edit(ban_id: int) -> Response | tuple[str, int]:
 @bp.post("/<int:ban_id>/end")
 def end(ban_id: int) -> Response:
     actor = current_actor()
-    policy.require_coordinator(actor)
+    bans.require_may_manage(actor)
     form = VersionForm(prefix=END_PREFIX)
     if not form.validate_on_submit():
         flash(_("The form had expired; please try again."))
