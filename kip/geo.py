@@ -1,8 +1,10 @@
 """Pure geometry helpers: validation, reprojection, conversion to and from the database.
 
-One geometry is reprojected here (:func:`reproject`); an import's many in
-:mod:`kip.io.geometry`; what goes to the web in the database (``ST_Transform`` to EPSG:4326).
-In Python always with ``always_xy=True`` so that no latitude/longitude is ever swapped.
+Every reprojection is made with ``always_xy=True``, so that no latitude/longitude is ever
+swapped: here for a stored geometry on its way out (:func:`reproject`), in
+:mod:`kip.io.geometry` - KIP's one intake of geometries from the API, the forms and the
+import - for what comes in, and in the database (``ST_Transform``) for what goes to the
+web.
 Nothing in this module knows Flask or a session.
 """
 
@@ -20,13 +22,25 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-ALLOWED_TYPES = frozenset(
-    {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}
-)
+from .work_fields import GEOMETRY_TYPES
+
+ALLOWED_TYPES = frozenset(GEOMETRY_TYPES)
 
 
 class GeometryProblem(ValueError):
-    """A geometry KIP cannot store; the message says why in words a planner understands."""
+    """A geometry KIP cannot take; the message says why in words a planner understands.
+
+    ``reason`` names the problem for a page that says it in its own (translated) words:
+    ``unreadable``, ``missing``, ``kind``, ``empty``, ``invalid``, ``too_many``,
+    ``outside``, ``swapped``, ``crs``. ``field`` is the input at fault (``geometry`` or
+    ``crs``), ``short`` a few words for an API's per-field errors.
+    """
+
+    def __init__(
+        self, message: str, reason: str = "invalid", *, field: str = "geometry", short: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.reason, self.field, self.short = reason, field, short or message
 
 
 @lru_cache(maxsize=32)
@@ -68,11 +82,12 @@ def check_geometry(geom: BaseGeometry) -> BaseGeometry:
     kip.geo.GeometryProblem: the geometry is empty
     """
     if geom.is_empty:
-        raise GeometryProblem("the geometry is empty")
+        raise GeometryProblem("the geometry is empty", "empty")
     if geom.geom_type not in ALLOWED_TYPES:
         raise GeometryProblem(
             f"a {geom.geom_type} cannot be stored; use a point, line or polygon "
-            "(or a multi-part one)"
+            "(or a multi-part one)",
+            "kind",
         )
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
@@ -156,22 +171,3 @@ def geojson(geom: BaseGeometry | None, srid: int, target_srid: int = 4326) -> di
     if geom is None or geom.is_empty:
         return None
     return mapping(reproject(geom, srid, target_srid))
-
-
-def drawn_to_project(
-    drawn: BaseGeometry, srid: int, stored: BaseGeometry | None = None
-) -> BaseGeometry:
-    """A geometry drawn on a web map (EPSG:4326) in the project CRS ``srid``.
-
-    A round trip to EPSG:4326 and back moves coordinates by a fraction of a millimetre, so
-    when the drawing is the ``stored`` geometry (in ``srid``) untouched, that is returned
-    as it is rather than reprojected twice.
-
-    >>> from shapely import Point
-    >>> stored = Point(174100.123456, 450300.654321)
-    >>> drawn_to_project(reproject(stored, 28992, 4326), 28992, stored) is stored
-    True
-    """
-    if stored is not None and drawn.equals_exact(reproject(stored, srid, 4326), 1e-9):
-        return stored
-    return reproject(drawn, 4326, srid)

@@ -45,9 +45,7 @@ def visible_works(actor: Actor) -> ColumnElement[bool]:
     if is_coordinator(actor):
         return live
     if actor.is_public:
-        firm = Work.phase_code.in_(
-            select(Phase.code).where(Phase.is_firm.is_(True), Phase.takes_part.is_(True))
-        )
+        firm = Work.phase_code.in_(select(Phase.code).where(Phase.shown_to_public))
         return and_(live, Work.visibility == Visibility.PUBLIC, firm)
     own = (
         Work.organisation_id == actor.organisation_id
@@ -60,8 +58,8 @@ def visible_works(actor: Actor) -> ColumnElement[bool]:
 def can_see_work(actor: Actor, work: Work, *, firm_phase: bool) -> bool:
     """The same rule as :func:`visible_works`, for one loaded work.
 
-    ``firm_phase`` says whether the work's phase is firm and taking part (the caller knows
-    the phase row; this module does no queries).
+    ``firm_phase`` is the work's phase's :attr:`~kip.models.Phase.shown_to_public` (the
+    caller knows the phase row; this module does no queries).
     """
     if work.deleted_at is not None:
         return is_coordinator(actor)

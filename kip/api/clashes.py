@@ -32,10 +32,9 @@ from .clash_schemas import (
     DraftCheckSchema,
     ReviewInSchema,
 )
-from .parsing import Blueprint
+from .parsing import Blueprint, geometry_in_project_crs
 from .schemas import CrsQuerySchema, WorkFeatureInSchema, problem_responses
-from .works import _geometry_in_project_crs as geometry_in_project_crs
-from .works import _work_data as work_data
+from .works import work_data
 
 blp = Blueprint(
     "api_clashes",

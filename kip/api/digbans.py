@@ -26,9 +26,8 @@ from .digban_schemas import (
     DigBanProposalCollectionSchema,
     DigBanQuerySchema,
 )
-from .parsing import Blueprint
+from .parsing import Blueprint, geometry_in_project_crs
 from .schemas import CrsQuerySchema, problem_responses
-from .works import _geometry_in_project_crs as geometry_in_project_crs
 from .works import etag, expected_version
 
 if TYPE_CHECKING:

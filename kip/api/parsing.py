@@ -17,9 +17,13 @@ from typing import Any
 import flask_smorest
 from flask import Request, current_app
 from marshmallow import Schema
+from shapely.geometry.base import BaseGeometry
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..errors import KipError
+from .. import geo
+from ..db import bound_srid
+from ..errors import KipError, ValidationError
+from ..io import geometry as intake
 
 # What a JSON body may hold besides its geometry (the properties, the GeoJSON around it),
 # and what one vertex takes written out, with room to spare ([-179.1234567, -89.1234567],
@@ -74,3 +78,22 @@ class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint that reads its arguments with :class:`JsonParser`."""
 
     ARGUMENTS_PARSER = JsonParser()
+
+
+def geometry_in_project_crs(geometry: dict[str, Any], crs_text: str | None) -> BaseGeometry:
+    """A request's GeoJSON geometry (in the CRS of the ``crs`` parameter, EPSG:4326 if
+    none) through KIP's one geometry intake (:func:`kip.io.geometry.geometry_in_project_crs`),
+    with the deployment's region and vertex limit; a problem is a 422 naming the field
+    (``geometry`` or ``crs``)."""
+    try:
+        return intake.geometry_in_project_crs(
+            geometry,
+            crs_text,
+            srid=bound_srid(),
+            region_bbox=current_app.config["REGION_BBOX"],
+            max_vertices=current_app.config["GEOMETRY_MAX_VERTICES"],
+        )
+    except geo.GeometryProblem as problem:
+        raise ValidationError(
+            f"{problem.field}: {problem}", errors={problem.field: problem.short}
+        ) from None

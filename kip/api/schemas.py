@@ -5,6 +5,14 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from ..models import Precision, TrafficImpact, Visibility
+from ..work_fields import (
+    BUDGET_BELOW,
+    CODE_LENGTH,
+    GEOMETRY_TYPES,
+    TAG_COUNT,
+    TAG_LENGTH,
+    TEXT_LENGTHS,
+)
 
 
 def storable(value: str) -> None:
@@ -28,7 +36,9 @@ class Text(fields.String):
 
 class TextEmail(fields.Email):
     def __init__(self, **kwargs) -> None:
-        super().__init__(validate=[storable], **kwargs)
+        super().__init__(
+            validate=[storable, validate.Length(max=TEXT_LENGTHS["contact_email"])], **kwargs
+        )
 
 
 def split_codes(text: str | None) -> tuple[str, ...]:
@@ -38,9 +48,6 @@ def split_codes(text: str | None) -> tuple[str, ...]:
     ('sewer', 'water')
     """
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
-
-
-GEOMETRY_TYPES = ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"]
 
 
 class ProblemSchema(Schema):
@@ -59,20 +66,25 @@ class GeometrySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    type = fields.Str(required=True, validate=validate.OneOf(GEOMETRY_TYPES))
+    type = fields.Str(required=True, validate=validate.OneOf(list(GEOMETRY_TYPES)))
     coordinates = fields.Raw(required=True, metadata={"type": "array", "items": {}})
 
 
+def _at_most(name: str) -> validate.Length:
+    return validate.Length(max=TEXT_LENGTHS[name])
+
+
 class WorkPropertiesSchema(Schema):
-    """The fields of a work. ``organisation`` is always the sender's own."""
+    """The fields of a work (what each may hold: :mod:`kip.work_fields`). ``organisation``
+    is always the sender's own."""
 
     class Meta:
         unknown = RAISE
 
-    title = Text(required=True, validate=validate.Length(min=1, max=200))
-    description = Text(load_default="", validate=validate.Length(max=10_000))
-    discipline = Text(required=True, validate=validate.Length(min=1, max=40))
-    phase = Text(required=True, validate=validate.Length(min=1, max=40))
+    title = Text(required=True, validate=validate.Length(min=1, max=TEXT_LENGTHS["title"]))
+    description = Text(load_default="", validate=_at_most("description"))
+    discipline = Text(required=True, validate=validate.Length(min=1, max=CODE_LENGTH))
+    phase = Text(required=True, validate=validate.Length(min=1, max=CODE_LENGTH))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
     precision = Text(
@@ -87,21 +99,28 @@ class WorkPropertiesSchema(Schema):
         load_default=Visibility.PARTNERS.value,
         validate=validate.OneOf([v.value for v in Visibility]),
     )
-    external_ref = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
-    contact_name = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    external_ref = Text(allow_none=True, load_default=None, validate=_at_most("external_ref"))
+    contact_name = Text(allow_none=True, load_default=None, validate=_at_most("contact_name"))
     contact_email = TextEmail(allow_none=True, load_default=None)
-    contact_phone = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    contact_phone = Text(allow_none=True, load_default=None, validate=_at_most("contact_phone"))
     budget = fields.Decimal(
         allow_none=True,
         load_default=None,
         places=2,
         as_string=False,
-        metadata={"minimum": 0, "maximum": 999_999_999_999, "description": "euros"},
+        validate=validate.Range(min=0, max=BUDGET_BELOW, max_inclusive=False),
+        # OpenAPI 3.0's words for the range (as numbers: apispec writes a Decimal as text).
+        metadata={
+            "minimum": 0,
+            "maximum": int(BUDGET_BELOW),
+            "exclusiveMaximum": True,
+            "description": "euros",
+        },
     )
     tags = fields.List(
-        Text(validate=validate.Length(min=1, max=60)),
+        Text(validate=validate.Length(min=1, max=TAG_LENGTH)),
         load_default=list,
-        validate=validate.Length(max=20),
+        validate=validate.Length(max=TAG_COUNT),
     )
 
 

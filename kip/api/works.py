@@ -10,22 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
-import shapely
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask.views import MethodView
-from pyproj import CRS
-from pyproj.exceptions import CRSError
-from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from .. import db, policy
-from ..db import bound_srid
-from ..errors import PreconditionFailed, PreconditionRequired, ValidationError
-from ..io.geometry import prepare_geometries
+from ..errors import PreconditionFailed, PreconditionRequired
 from ..security import csrf_for_session_writes, current_actor
 from ..services import works as service
 from ..services.search import WorkFilter, parse_bbox, search_works
-from .parsing import Blueprint
+from .parsing import Blueprint, geometry_in_project_crs
 from .schemas import (
     CrsQuerySchema,
     HistoryEntrySchema,
@@ -82,41 +76,9 @@ def _feature(work, geometry: str | dict) -> dict[str, Any]:
     }
 
 
-def _geometry_in_project_crs(geometry: dict, crs_text: str | None) -> shapely.Geometry:
-    try:
-        source = CRS.from_user_input(crs_text) if crs_text else CRS.from_epsg(4326)
-    except CRSError:
-        raise ValidationError(
-            f"crs: {crs_text!r} is not a coordinate reference system KIP knows",
-            errors={"crs": "unknown CRS"},
-        ) from None
-    try:
-        geom = shape(geometry)
-    except Exception:  # shapely raises many kinds for malformed coordinate arrays
-        raise ValidationError(
-            "geometry: the coordinates do not make a valid GeoJSON geometry",
-            errors={"geometry": "malformed coordinates"},
-        ) from None
-    try:
-        shapes, problems = prepare_geometries(
-            np.array([geom], dtype=object),
-            source,
-            bound_srid(),
-            current_app.config["REGION_BBOX"],
-            max_vertices=current_app.config["GEOMETRY_MAX_VERTICES"],
-        )
-    except Exception:  # an exotic CRS that cannot be transformed to or from
-        raise ValidationError(
-            f"crs: geometries in {crs_text} cannot be converted to the project's CRS",
-            errors={"crs": "cannot be converted"},
-        ) from None
-    if problems:
-        message = problems[0]
-        raise ValidationError(f"geometry: {message}", errors={"geometry": message})
-    return shapes[0]
-
-
-def _work_data(properties: dict, geometry: shapely.Geometry) -> service.WorkData:
+def work_data(properties: dict, geometry: BaseGeometry) -> service.WorkData:
+    """A work's API properties, with its geometry in the project CRS, as the service's
+    :class:`~kip.services.works.WorkData`."""
     return service.WorkData(
         title=properties["title"],
         discipline=properties["discipline"],
@@ -186,12 +148,12 @@ class Works(MethodView):
         """Register a work of your organisation. Geometry in EPSG:4326 unless ``crs`` says."""
         actor = current_actor()
         policy.require_login(actor)
-        geometry = _geometry_in_project_crs(feature["geometry"], query.get("crs"))
+        geometry = geometry_in_project_crs(feature["geometry"], query.get("crs"))
         work = service.create_work(
             db.session(),
             actor,
             actor.organisation_id or 0,
-            _work_data(feature["properties"], geometry),
+            work_data(feature["properties"], geometry),
         )
         body, headers = _stored_feature(work)
         headers["Location"] = url_for(".Work", work_id=work.id)
@@ -221,7 +183,7 @@ class Work(MethodView):
         for key, value in (patch.get("properties") or {}).items():
             setattr(data, key, value)
         if patch.get("geometry") is not None:
-            data.geometry = _geometry_in_project_crs(patch["geometry"], query.get("crs"))
+            data.geometry = geometry_in_project_crs(patch["geometry"], query.get("crs"))
         work = service.update_work(session, actor, work, data, version)
         return _stored_feature(work)
 

@@ -18,6 +18,7 @@ import numpy as np
 from ..dates import ENVELOPE, DateRange
 from ..errors import ValidationError
 from ..models import Precision, TrafficImpact, Visibility
+from ..work_fields import TEXT_LENGTHS, budget_problem, tag_problem, too_long
 from . import values as v
 from .columns import FIELD_NAMES, REQUIRED, VALUE_WORDS, Mapping, choose_columns, normalise
 from .formulas import restore
@@ -25,13 +26,6 @@ from .readers import SourceTable
 
 # KIP field -> the works column it is stored in.
 ATTRIBUTE = {"discipline": "discipline_code", "phase": "phase_code"}
-LIMITS = {
-    "external_ref": 200,
-    "title": 200,
-    "contact_name": 200,
-    "contact_email": 320,
-    "contact_phone": 50,
-}
 # What a field is when the file does not say (no column, or an empty cell).
 DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -274,23 +268,24 @@ def _dates(
 
 
 def _checks(rows: Rows) -> None:
-    """Required cells, lengths, and the same external reference twice."""
+    """Required cells, what each field may hold (:mod:`kip.work_fields`), and the same
+    external reference twice."""
     cols = rows.columns
     for name in ("external_ref", "title", "discipline_code", "phase_code"):
         for i in (i for i, value in enumerate(cols[name]) if value in (None, "")):
             label = {"discipline_code": "discipline", "phase_code": "phase"}.get(name, name)
             if not any(f == label for f, _ in rows.problems.get(i, ())):
                 rows.add(i, label, MISSING.get(label, f"the {label} is missing"))
-    for name, limit in LIMITS.items():
+    for name in TEXT_LENGTHS:
+        limit = TEXT_LENGTHS[name]
         for i, value in enumerate(cols[name]):
             if value is not None and len(value) > limit:
-                rows.add(i, name, f"at most {limit} characters (this has {len(value)})")
-    for i, tags in enumerate(cols["tags"]):
-        if tags and any(len(t) > 60 for t in tags):
-            rows.add(i, "tags", "a tag has at most 60 characters")
-    for i, budget in enumerate(cols["budget"]):
-        if budget is not None and (budget < 0 or budget >= 10**12):
-            rows.add(i, "budget", "a budget is between 0 and 999,999,999,999.99")
+                rows.add(i, name, too_long(name, value) or "")
+    for name, check in (("tags", tag_problem), ("budget", budget_problem)):
+        for i, value in enumerate(cols[name]):
+            problem = check(value)
+            if problem:
+                rows.add(i, name, problem)
     seen: dict[str, list[int]] = defaultdict(list)
     for i, ref in enumerate(cols["external_ref"]):
         if ref:

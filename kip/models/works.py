@@ -26,18 +26,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, project_geometry
+from ..work_fields import GEOMETRY_TYPES, TAG_COUNT, TAG_LENGTH, TEXT_LENGTHS
 from ._period import PeriodMixin, period_checks
 from ._types import created_at_column, text_enum, updated_at_column
 from .organisations import Organisation
-
-GEOMETRY_TYPES = (
-    "POINT",
-    "LINESTRING",
-    "POLYGON",
-    "MULTIPOINT",
-    "MULTILINESTRING",
-    "MULTIPOLYGON",
-)
 
 
 class Precision(enum.StrEnum):
@@ -62,7 +54,8 @@ class Visibility(enum.StrEnum):
 
 
 def geometry_checks() -> list[CheckConstraint]:
-    types = ", ".join(f"'{t}'" for t in GEOMETRY_TYPES)
+    """The geometry is one of :data:`kip.work_fields.GEOMETRY_TYPES`, not empty, valid."""
+    types = ", ".join(f"'{t.upper()}'" for t in GEOMETRY_TYPES)
     return [
         CheckConstraint("NOT ST_IsEmpty(geom)", name="geom_not_empty"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
@@ -71,10 +64,17 @@ def geometry_checks() -> list[CheckConstraint]:
 
 
 class Work(PeriodMixin, Base):
+    """A planned work. What each field may hold is :mod:`kip.work_fields`; the column sizes
+    and CHECK constraints below are the database's half of it."""
+
     __tablename__ = "works"
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_ref"),
         CheckConstraint("length(btrim(title)) > 0", name="title_not_blank"),
+        CheckConstraint(
+            f"length(description) <= {TEXT_LENGTHS['description']}", name="description_length"
+        ),
+        CheckConstraint(f"cardinality(tags) <= {TAG_COUNT}", name="tags_count"),
         CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
         CheckConstraint("version > 0", name="version_positive"),
         *period_checks(),
@@ -90,7 +90,7 @@ class Work(PeriodMixin, Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT")
     )
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TEXT_LENGTHS["title"]))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     discipline_code: Mapped[str] = mapped_column(
         ForeignKey("disciplines.code", onupdate="CASCADE"), index=True
@@ -113,13 +113,13 @@ class Work(PeriodMixin, Base):
         default=Visibility.PARTNERS,
         server_default="partners",
     )
-    external_ref: Mapped[str | None] = mapped_column(String(200))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_email: Mapped[str | None] = mapped_column(String(320))
-    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    external_ref: Mapped[str | None] = mapped_column(String(TEXT_LENGTHS["external_ref"]))
+    contact_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTHS["contact_name"]))
+    contact_email: Mapped[str | None] = mapped_column(String(TEXT_LENGTHS["contact_email"]))
+    contact_phone: Mapped[str | None] = mapped_column(String(TEXT_LENGTHS["contact_phone"]))
     budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     tags: Mapped[list[str]] = mapped_column(
-        ARRAY(String(60)), default=list, server_default=text("'{}'::varchar[]")
+        ARRAY(String(TAG_LENGTH)), default=list, server_default=text("'{}'::varchar[]")
     )
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = created_at_column()

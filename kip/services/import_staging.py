@@ -2,6 +2,12 @@
 
 All of it runs on the session's connection, inside the caller's transaction. The staging
 table is temporary (``ON COMMIT DROP``) and dropped again when the import ends.
+
+Besides :mod:`kip.services.works` (one work at a time), :func:`insert_new`,
+:func:`apply_staged` and :func:`cancel_works` are the only code that writes works: set-based,
+for a file's many rows, after :mod:`kip.io.rows` and :mod:`kip.io.geometry` checked them
+against the same rules (:mod:`kip.work_fields`, :mod:`kip.dates`), and with the history
+recorded as :mod:`kip.services.works` records it.
 """
 
 from __future__ import annotations

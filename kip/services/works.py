@@ -1,8 +1,19 @@
 """Works: create, change and (softly) delete them, keeping every change in the history.
 
-These are the only functions that write a work; the API, the form, the importer, the CLI
-and the demo loader all come through here, so every write is validated and recorded the
-same way. They flush and never commit.
+These functions write one work at a time; the API, the work form and the demo loader all
+come through here. Each write is checked against the one description of a work's fields
+(:mod:`kip.work_fields`), the range of dates (:mod:`kip.dates`) and
+:func:`kip.geo.check_geometry`, and recorded in the history. They flush and never commit.
+
+One other path writes works: the bulk import of a file writes its many works set-based
+(:func:`kip.services.import_staging.insert_new`, ``apply_staged`` and ``cancel_works``),
+since a call of :func:`create_work` per row (its statements and its clash computation
+each) would make a large file many times slower (benchmarks/import_bench.py). Its rows
+are checked against the same rules first (:mod:`kip.io.rows`, :mod:`kip.io.geometry`),
+and it records its history in the same form as these functions (a creation without its
+values, a change as {field: [old, new]}); the database's CHECK constraints hold both
+paths to the same rules. Migrations that repair stored rows (0008, 0010) write works too,
+each with a history entry and an audit event.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import dates, geo, policy
+from .. import dates, geo, policy, work_fields
 from ..actors import Actor
 from ..db import bound_srid
 from ..engine import on_work_saved
@@ -66,6 +77,8 @@ _ENUMS = {"precision": Precision, "traffic_impact": TrafficImpact, "visibility":
 
 
 def _validate(session: Session, data: WorkData) -> dict[str, str]:
+    """Per field, why ``data`` cannot be stored: the rules of :mod:`kip.work_fields` and
+    :mod:`kip.dates`, the reference lists, and :func:`kip.geo.check_geometry`."""
     errors: dict[str, str] = {}
     for name, enum_cls in _ENUMS.items():
         try:
@@ -73,10 +86,12 @@ def _validate(session: Session, data: WorkData) -> dict[str, str]:
         except ValueError:
             allowed = ", ".join(m.value for m in enum_cls)
             errors[name] = f"{getattr(data, name)!r} is not one of {allowed}"
+    for name in work_fields.TEXT_LENGTHS:
+        problem = work_fields.too_long(name, getattr(data, name))
+        if problem:
+            errors[name] = problem
     if not data.title or not data.title.strip():
         errors["title"] = "a work needs a title"
-    elif len(data.title) > 200:
-        errors["title"] = "at most 200 characters"
     if session.get(Discipline, data.discipline) is None:
         errors["discipline"] = f"unknown discipline {data.discipline!r}"
     if session.get(Phase, data.phase) is None:
@@ -92,10 +107,12 @@ def _validate(session: Session, data: WorkData) -> dict[str, str]:
         data.geometry = geo.check_geometry(data.geometry)
     except geo.GeometryProblem as problem:
         errors["geometry"] = str(problem)
-    if data.budget is not None and data.budget < 0:
-        errors["budget"] = "a budget cannot be negative"
-    elif data.budget is not None and data.budget >= MAX_BUDGET:
-        errors["budget"] = "a budget must stay below 1,000,000,000,000 euros"
+    for name, problem in (
+        ("budget", work_fields.budget_problem(data.budget)),
+        ("tags", work_fields.tag_problem(data.tags)),
+    ):
+        if problem:
+            errors[name] = problem
     return errors
 
 
@@ -163,7 +180,6 @@ def create_work(session: Session, actor: Actor, organisation_id: int, data: Work
 
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
-MAX_BUDGET = 10**12  # numeric(14, 2)
 
 
 def get_work(session: Session, work_id: int, *, include_deleted: bool = False) -> Work:
@@ -302,8 +318,7 @@ def may_see(session: Session, actor: Actor, work: Work) -> bool:
     """Whether ``actor`` may see this loaded work (:func:`kip.policy.can_see_work`, told
     whether the work's phase is firm)."""
     phase = session.get(Phase, work.phase_code)
-    firm = phase is not None and phase.is_firm and phase.takes_part
-    return policy.can_see_work(actor, work, firm_phase=firm)
+    return policy.can_see_work(actor, work, firm_phase=phase is not None and phase.shown_to_public)
 
 
 def get_visible_work(session: Session, actor: Actor, work_id: int) -> Work:

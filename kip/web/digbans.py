@@ -81,7 +81,7 @@ def new() -> Response | tuple[str, int]:
             reason=form.reason.data or "",
             start_date=form.start_date.data,
             end_date=form.end_date.data,
-            area=geo.drawn_to_project(form.geometry.data, bound_srid()),
+            area=form.geometry.project,
         )
         try:
             bans.create_dig_ban(db.session(), actor, data)
@@ -100,9 +100,9 @@ def edit(ban_id: int) -> Response | tuple[str, int]:
     ban = bans.get_dig_ban(db.session(), actor, ban_id)
     # On a POST only what was sent counts: a missing version is a stale one.
     form = DigBanForm(data=_form_values(ban) if request.method == "GET" else None)
+    form.geometry.stored = geo.from_db(ban.geom)
     status = None
     if form.validate_on_submit():
-        stored = geo.from_db(ban.geom)
         try:
             bans.update_dig_ban(
                 db.session(),
@@ -113,7 +113,7 @@ def edit(ban_id: int) -> Response | tuple[str, int]:
                 reason=form.reason.data or "",
                 start_date=form.start_date.data,
                 end_date=form.end_date.data,
-                area=geo.drawn_to_project(form.geometry.data, bound_srid(), stored),
+                area=form.geometry.project,
             )
         except ValidationError as error:
             show_service_errors(form, error, _SERVICE_ERRORS)

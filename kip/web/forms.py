@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-import numpy as np
-import shapely
 from flask import current_app
 from flask_babel import format_date, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,8 +42,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from .. import dates, db, geo
+from .. import dates, db, geo, work_fields
+from ..db import bound_srid
 from ..errors import StaleVersion, ValidationError
+from ..io import geometry as intake
 from ..models import Discipline, Phase, Precision, TrafficImpact, Visibility
 
 
@@ -126,85 +127,49 @@ class KeptDate:
             )
 
 
+def _at_most(name: str) -> Length:
+    """The most characters of a work's text field (:data:`kip.work_fields.TEXT_LENGTHS`)."""
+    return Length(max=work_fields.TEXT_LENGTHS[name])
+
+
+class KeptBudget:
+    """A budget KIP keeps (:func:`kip.work_fields.budget_problem`)."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data is not None and work_fields.budget_problem(field.data):
+            raise StopValidation(
+                _(
+                    "Give a budget from 0 up to %(most)s euros.",
+                    most=format_number(work_fields.BUDGET_BELOW - Decimal("0.01")),
+                )
+            )
+
+
+class KeptTags:
+    """Tags KIP keeps (:func:`kip.work_fields.tag_problem`): how many, and how long."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if work_fields.tag_problem(tag_list(field.data)):
+            raise StopValidation(
+                _(
+                    "Give at most %(count)s tags, each of at most %(length)s characters.",
+                    count=work_fields.TAG_COUNT,
+                    length=work_fields.TAG_LENGTH,
+                )
+            )
+
+
 # -- Geometries drawn on a map (the work and dig-ban forms) -----------------------------------
-
-_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
-_SINGLE = {multi: single for single, multi in _MULTI.items()}
-ANY_KIND = frozenset(_MULTI)
-
-
-class GeometryProblem(ValueError):
-    """The drawn geometry cannot be used; ``reason`` is ``"unreadable"``, ``"missing"``
-    (nothing drawn) or ``"kind"`` (mixed kinds, or a kind the form does not take)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def geometry_from_geojson(text: str, kinds: Collection[str] = ANY_KIND) -> BaseGeometry:
-    """One geometry from GeoJSON: a geometry, a Feature or a FeatureCollection.
-
-    Several shapes of one kind become one multi-part geometry; shapes of different kinds
-    are refused (a work is points, lines or polygons), and so are kinds not in ``kinds``.
-
-    >>> geometry_from_geojson('{"type": "FeatureCollection", "features": ['
-    ...     '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [5, 52]}},'
-    ...     '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [6, 52]}}]}').wkt
-    'MULTIPOINT ((5 52), (6 52))'
-    >>> geometry_from_geojson('{"type": "Point", "coordinates": [5, 52]}').wkt
-    'POINT (5 52)'
-    >>> geometry_from_geojson('{"type": "Point", "coordinates": [5, 52]}', {"Polygon"})
-    Traceback (most recent call last):
-    ...
-    kip.web.forms.GeometryProblem: kind
-    """
-    try:
-        data = json.loads(text)
-        parts = _parts(data)
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-        RecursionError,  # JSON nested deeper than Python's parser goes
-        shapely.errors.GEOSException,
-    ):
-        raise GeometryProblem("unreadable") from None
-    parts = [p for p in parts if not p.is_empty]
-    if not parts:
-        raise GeometryProblem("missing")
-    found = {_SINGLE.get(p.geom_type, p.geom_type) for p in parts}
-    if len(found) > 1 or not found <= set(kinds):
-        raise GeometryProblem("kind")
-    if len(parts) == 1:
-        return parts[0]
-    return _combine(parts)
-
-
-def _combine(parts: list[BaseGeometry]) -> BaseGeometry:
-    singles: list[BaseGeometry] = []
-    for part in parts:
-        singles.extend(part.geoms if part.geom_type in _SINGLE else [part])
-    kind = singles[0].geom_type
-    return getattr(shapely, _MULTI[kind])(singles)
-
-
-def _parts(data: dict[str, Any]) -> list[BaseGeometry]:
-    kind = data["type"]
-    if kind == "FeatureCollection":
-        return [g for feature in data["features"] for g in _parts(feature)]
-    if kind == "Feature":
-        return _parts(data["geometry"]) if data["geometry"] else []
-    if kind == "GeometryCollection":
-        return [g for member in data["geometries"] for g in _parts(member)]
-    return [shape(data)]
 
 
 def geometry_to_geojson(geom: BaseGeometry) -> str:
     """GeoJSON text of a shapely geometry (EPSG:4326), for the form's hidden field."""
     return json.dumps(mapping(geom))
 
+
+# What a form says for each reason of a :class:`kip.geo.GeometryProblem`; a reason without
+# its own words is said as the one in ``SAID_AS``.
+SAID_AS = {"swapped": "outside", "empty": "invalid", "crs": "invalid"}
 
 WORK_SHAPES = {
     "unreadable": _l("The drawn shape could not be read. Draw it again."),
@@ -218,18 +183,23 @@ WORK_SHAPES = {
         "The drawn shape has more points than KIP takes (at most %(limit)s). Simplify it, "
         "or split the work."
     ),
+    "invalid": _l(
+        "This shape cannot be stored: it is empty or not valid (for example an area whose "
+        "edges cross). Draw it again."
+    ),
 }
 
 
 class GeometryField(Field):
-    """The drawn geometry, as GeoJSON in EPSG:4326 in a hidden input.
+    """The drawn geometry, as GeoJSON in EPSG:4326 in a hidden input, through KIP's one
+    geometry intake (:mod:`kip.io.geometry`).
 
-    ``data`` is a shapely geometry (or None); the raw text is sent back as it came, so a
-    page shown again keeps what was drawn. ``kinds`` are the shapes the field takes,
-    ``messages`` what to say for each :class:`GeometryProblem` reason, and ``region``
-    whether the shapes must lie inside the deployment's ``REGION_BBOX`` (message
-    ``"outside"``). A drawing of more vertices than ``GEOMETRY_MAX_VERTICES`` is refused
-    at once (message ``"too_many"``).
+    ``data`` is the drawing, a shapely geometry in EPSG:4326 (or None); the raw text is
+    sent back as it came, so a page shown again keeps what was drawn. Once the form is
+    validated, ``project`` is the drawing checked (kind, size, region, validity) and in the
+    project CRS: what is saved. An edit form sets ``stored`` (the geometry saved, in the
+    project CRS) first, so that a drawing left untouched is saved as it was. ``kinds`` are
+    the shapes the field takes, and ``messages`` what to say for each problem's reason.
     """
 
     widget = HiddenInput()
@@ -239,18 +209,24 @@ class GeometryField(Field):
         label: str | None = None,
         validators: Any = None,
         *,
-        kinds: Collection[str] = ANY_KIND,
+        kinds: Collection[str] = intake.ANY_KIND,
         messages: Mapping[str, Any] = WORK_SHAPES,
-        region: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(label, validators, **kwargs)
-        self.kinds, self.messages, self.region = frozenset(kinds), messages, region
+        self.kinds, self.messages = frozenset(kinds), messages
+        self.project: BaseGeometry | None = None
+        self.stored: BaseGeometry | None = None
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         return geometry_to_geojson(self.data) if self.data is not None else ""
+
+    def _say(self, problem: geo.GeometryProblem) -> str:
+        reason = problem.reason if problem.reason in self.messages else None
+        message = self.messages[reason or SAID_AS.get(problem.reason, "invalid")]
+        return str(message) % {"limit": format_number(_max_vertices())}
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = None
@@ -258,23 +234,31 @@ class GeometryField(Field):
         if not text:
             return
         try:
-            drawn = geometry_from_geojson(text, self.kinds)
-        except GeometryProblem as problem:
-            raise ValueError(str(self.messages[problem.reason])) from None
-        limit = current_app.config["GEOMETRY_MAX_VERTICES"]
-        if geo.too_many_vertices(np.array([drawn], dtype=object), limit):
-            raise ValueError(str(self.messages["too_many"]) % {"limit": format_number(limit)})
-        self.data = drawn
+            self.data = intake.read_geojson(text, self.kinds)
+        except geo.GeometryProblem as problem:
+            raise ValueError(self._say(problem)) from None
 
     def pre_validate(self, form: Any) -> None:
-        if self.data is None and not self.process_errors:
-            raise StopValidation(str(self.messages["missing"]))
-        if self.region and self.data is not None and not self._in_region(self.data):
-            raise StopValidation(str(self.messages["outside"]))
+        self.project = None
+        if self.data is None:
+            if not self.process_errors:
+                raise StopValidation(str(self.messages["missing"]))
+            return
+        try:
+            self.project = intake.to_project_crs(
+                self.data,
+                intake.WGS84,
+                srid=bound_srid(),
+                region_bbox=current_app.config["REGION_BBOX"],
+                max_vertices=_max_vertices(),
+                stored=self.stored,
+            )
+        except geo.GeometryProblem as problem:
+            raise StopValidation(self._say(problem)) from None
 
-    @staticmethod
-    def _in_region(geom: BaseGeometry) -> bool:
-        return shapely.box(*current_app.config["REGION_BBOX"]).covers(geom)
+
+def _max_vertices() -> int:
+    return int(current_app.config["GEOMETRY_MAX_VERTICES"])
 
 
 def _choices(enum_labels: dict[Any, Any]) -> list[SelectChoice]:
@@ -303,8 +287,11 @@ VISIBILITIES = {
 
 
 class WorkForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    """A work's fields as a planner fills them in; what each may hold is
+    :mod:`kip.work_fields`."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), _at_most("title")])
+    description = TextAreaField(_l("Description"), validators=[_at_most("description")])
     discipline = SelectField(_l("Discipline"), validators=[DataRequired()])
     phase = SelectField(_l("Phase"), default="design", validators=[DataRequired()])
     start_date = DateField(
@@ -330,25 +317,29 @@ class WorkForm(FlaskForm):
         _l("Who may see it"), choices=_choices(VISIBILITIES), default=Visibility.PARTNERS.value
     )
     external_ref = StringField(
-        _l("Reference in your own system"), validators=[Optional(), Length(max=200)]
+        _l("Reference in your own system"), validators=[Optional(), _at_most("external_ref")]
     )
-    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_name = StringField(
+        _l("Contact person"), validators=[Optional(), _at_most("contact_name")]
+    )
     contact_email = EmailField(
         _l("Contact e-mail"),
         validators=[
             Optional(),
-            Length(max=320),
+            _at_most("contact_email"),
             Regexp(
                 r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Give an address like name@example.org.")
             ),
         ],
     )
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
-    budget = DecimalField(_l("Budget (EUR)"), places=2, validators=[Optional(), NumberRange(min=0)])
-    tags = StringField(
-        _l("Programmes and themes (comma-separated)"), validators=[Optional(), Length(max=500)]
+    contact_phone = StringField(
+        _l("Contact phone"), validators=[Optional(), _at_most("contact_phone")]
     )
-    geometry = GeometryField(_l("Where"), region=True)
+    budget = DecimalField(_l("Budget (EUR)"), places=2, validators=[Optional(), KeptBudget()])
+    tags = StringField(
+        _l("Programmes and themes (comma-separated)"), validators=[Optional(), KeptTags()]
+    )
+    geometry = GeometryField(_l("Where"))
     # The version the form was loaded with: saving a newer one is refused (optimistic locking).
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
@@ -367,7 +358,16 @@ class WorkForm(FlaskForm):
         return self
 
     def tag_list(self) -> list[str]:
-        return [t.strip() for t in (self.tags.data or "").split(",") if t.strip()]
+        return tag_list(self.tags.data)
+
+
+def tag_list(text: str | None) -> list[str]:
+    """The tags of the form's comma-separated field.
+
+    >>> tag_list(" energy, ,climate ")
+    ['energy', 'climate']
+    """
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
 def show_service_errors(form: FlaskForm, error: ValidationError, messages: Mapping) -> None:
@@ -401,6 +401,10 @@ DIG_BAN_SHAPES = {
     "too_many": _l(
         "The drawn area has more points than KIP takes (at most %(limit)s). Simplify it."
     ),
+    "invalid": _l(
+        "This area cannot be stored: it is not valid (for example its edges cross, or two "
+        "areas overlap). Draw it again."
+    ),
 }
 
 
@@ -411,7 +415,7 @@ class DigBanForm(FlaskForm):
         _l("First day"), validators=[InputRequired(_l("Give a date.")), KeptDate()]
     )
     end_date = DateField(_l("Last day"), validators=[InputRequired(_l("Give a date.")), KeptDate()])
-    geometry = GeometryField(_l("Area"), kinds={"Polygon"}, messages=DIG_BAN_SHAPES, region=True)
+    geometry = GeometryField(_l("Area"), kinds={"Polygon"}, messages=DIG_BAN_SHAPES)
     # The version the form was loaded with: saving a newer one is refused (optimistic locking).
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 

@@ -132,12 +132,11 @@ def edit(work_id: int) -> Response | tuple[str, int]:
     # On a POST only what was sent counts: a missing version is a stale one.
     values = _form_values(work) if request.method == "GET" else None
     form = WorkForm(data=values).fill_choices(db.session(), str(get_locale()))
+    form.geometry.stored = geo.from_db(work.geom)
     status = None
     if form.validate_on_submit():
         try:
-            works.update_work(
-                db.session(), actor, work, _work_data(form, work), form.version.data or 0
-            )
+            works.update_work(db.session(), actor, work, _work_data(form), form.version.data or 0)
         except ValidationError as error:
             show_service_errors(form, error, _SERVICE_ERRORS)
         except StaleVersion as error:
@@ -172,15 +171,13 @@ def _form_page(form: WorkForm, work: Work | None, status: int | None = None) -> 
     return page, status or (422 if form.errors else 200)
 
 
-def _work_data(form: WorkForm, work: Work | None = None) -> works.WorkData:
+def _work_data(form: WorkForm) -> works.WorkData:
     return works.WorkData(
         title=form.title.data or "",
         description=form.description.data or "",
         discipline=form.discipline.data,
         phase=form.phase.data,
-        geometry=geo.drawn_to_project(
-            form.geometry.data, bound_srid(), geo.from_db(work.geom) if work else None
-        ),
+        geometry=form.geometry.project,
         start_date=form.start_date.data,
         end_date=form.end_date.data,
         precision=Precision(form.precision.data),
