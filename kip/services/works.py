@@ -76,7 +76,7 @@ _ATTRIBUTE = {"discipline": "discipline_code", "phase": "phase_code", "geometry"
 _ENUMS = {"precision": Precision, "traffic_impact": TrafficImpact, "visibility": Visibility}
 
 
-def _validate(session: Session, data: WorkData) -> dict[str, str]:
+def validate_work(session: Session, data: WorkData) -> dict[str, str]:
     """Per field, why ``data`` cannot be stored: the rules of :mod:`kip.work_fields` and
     :mod:`kip.dates`, the reference lists, and :func:`kip.geo.check_geometry`."""
     errors: dict[str, str] = {}
@@ -165,7 +165,7 @@ def _record(
 
 def create_work(session: Session, actor: Actor, organisation_id: int, data: WorkData) -> Work:
     policy.require_edit_rights(actor, organisation_id)
-    errors = _validate(session, data)
+    errors = validate_work(session, data)
     if errors:
         raise ValidationError("the work cannot be saved", errors=errors)
     values = _values(data)
@@ -204,7 +204,7 @@ def update_work(
             "somebody changed it; reload and apply your change again",
             current_version=work.version,
         )
-    errors = _validate(session, data)
+    errors = validate_work(session, data)
     if errors:
         raise ValidationError("the work cannot be saved", errors=errors)
     changes: dict[str, list] = {}

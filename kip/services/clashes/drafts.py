@@ -14,7 +14,7 @@ from ...actors import Actor
 from ...engine.explain import Side, explain
 from ...errors import ValidationError
 from ...models import ClashRule, DigBan, Work
-from ..works import WorkData, _validate
+from ..works import WorkData, validate_work
 from .sides import facts, label, seen
 
 
@@ -42,7 +42,7 @@ def check_work(
     docstring).
     """
     policy.require_login(actor)
-    errors = _validate(session, data)
+    errors = validate_work(session, data)
     if errors:
         raise ValidationError("the work cannot be checked", errors=errors)
     draft = engine.Draft(
