@@ -78,6 +78,13 @@ DEFAULTS: dict[str, Any] = {
     # Largest request body in bytes (file uploads included).
     "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # What hashing a password costs (argon2id): passes over the memory, the memory in KiB,
+    # and lanes. argon2-cffi's defaults (RFC 9106's low-memory profile): a fraction of a
+    # second a login. A changed cost applies to new passwords and to each account's next
+    # login (its hash is made again); the tests lower it (kip.passwords).
+    "PASSWORD_TIME_COST": 3,
+    "PASSWORD_MEMORY_KIB": 64 * 1024,
+    "PASSWORD_PARALLELISM": 4,
     # Where rate limits are counted. memory:// counts in each worker process on its own, so
     # with N workers a caller gets up to N times every limit; redis://host:6379 counts once
     # for all of them (scripts/start uses redis://127.0.0.1:6379 when a Redis answers there).

@@ -28,9 +28,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from . import dates, passwords
 from .config import DEFAULTS
-from .dates import ENVELOPE, SESSION_KEY, DateRange
+from .dates import ENVELOPE, DateRange
 from .errors import StatementTimeout
+from .passwords import PasswordCost
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -100,9 +102,9 @@ _TIMEOUT = "kip_statement_timeout"  # connection option and info: the setting in
 class Database:
     """The engine and session factory of one app (``app.extensions['kip.db']``).
 
-    Its sessions carry the deployment's range of dates (``session.info``, read by
-    :func:`kip.dates.allowed`), so that a service checks dates against it without knowing
-    the app.
+    Its sessions carry the deployment's range of dates and the cost of a password hash
+    (``session.info``, read by :func:`kip.dates.allowed` and :func:`kip.passwords.cost`), so
+    that a service checks dates and hashes passwords by them without knowing the app.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class Database:
         connect_timeout: int = 5,
         pool_size: int = 5,
         date_range: DateRange = ENVELOPE,
+        password_cost: PasswordCost = passwords.DEFAULT,
         statement_timeouts: Mapping[str, int] | None = None,
     ) -> None:
         timeouts = {name: int(DEFAULTS[name]) for name in (REQUEST_TIMEOUT, BULK_TIMEOUT)}
@@ -123,7 +126,7 @@ class Database:
             connect_args={"connect_timeout": connect_timeout},
             execution_options={_TIMEOUTS: timeouts},
         )
-        self.session_info = {SESSION_KEY: date_range}
+        self.session_info = {dates.SESSION_KEY: date_range, passwords.SESSION_KEY: password_cost}
         event.listen(self.engine, "begin", _set_statement_timeout)
         event.listen(self.engine, "handle_error", _cancelled_by_timeout)
         self.sessionmaker: sessionmaker[Session] = sessionmaker(
@@ -151,6 +154,7 @@ def init_app(app: Flask) -> None:
         connect_timeout=int(app.config["DATABASE_CONNECT_TIMEOUT"]),
         pool_size=int(app.config["DATABASE_POOL_SIZE"]),
         date_range=DateRange(app.config["DATE_MIN"], app.config["DATE_MAX"]),
+        password_cost=PasswordCost.from_config(app.config),
         statement_timeouts={
             name: int(app.config[name]) for name in (REQUEST_TIMEOUT, BULK_TIMEOUT)
         },

@@ -29,6 +29,12 @@ from kip.db import database
 
 SRID = 28992
 
+# The least a password hash may cost (argon2id: one pass over 8 KiB): every app and session
+# of the tests hashes at it, for a test that logs somebody in pays a production hash's
+# fraction of a second for nothing. The tests of hashing itself use the defaults
+# (tests/test_accounts.py).
+CHEAP_PASSWORDS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_KIB": 8, "PASSWORD_PARALLELISM": 1}
+
 # The browser tests' fixtures (a live server, Chromium, a page), for every test that needs
 # them - in tests/browser and in tests/security - from one place, so there is one browser.
 pytest_plugins = ["browser.fixtures"]
@@ -130,6 +136,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "SECRET_KEY": "test",
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
+            **CHEAP_PASSWORDS,
         }
     )
     yield app
@@ -174,9 +181,20 @@ def connection(app: Flask, engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def session_on(app: Flask, connection: Connection, **kw: Any) -> Session:
+    """A session of the test's own on ``connection`` (savepoints for its commits) that
+    carries what the app's sessions carry (its range of dates, its password cost)."""
+    return Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        info=database(app).session_info,
+        **kw,
+    )
+
+
 @pytest.fixture
-def session(connection: Connection) -> Iterator[Session]:
-    sess = Session(bind=connection, join_transaction_mode="create_savepoint")
+def session(app: Flask, connection: Connection) -> Iterator[Session]:
+    sess = session_on(app, connection)
     yield sess
     sess.close()
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import argon2
 import pytest
+from conftest import CHEAP_PASSWORDS, org_maker, session_on, user_maker
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from kip import create_app, passwords
 from kip.actors import Actor
+from kip.config import ConfigError
+from kip.db import database
 from kip.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from kip.models import AuditEvent, Role, TokenScope, User
 from kip.services import accounts
@@ -15,10 +22,73 @@ from kip.services import accounts
 PASSWORD = "correct horse battery"  # what conftest's make_user gives every account
 
 
-def test_passwords_are_stored_as_argon2id(make_user):
-    user = make_user()
+@pytest.fixture
+def production(database_url, connection) -> Iterator[Session]:
+    """A session of an app with the default password cost - the production one - on the
+    test's connection (every other test hashes at conftest's CHEAP_PASSWORDS)."""
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x"})
+    sess = session_on(app, connection)
+    yield sess
+    sess.close()
+    database(app).dispose()
+
+
+def cost_of(password_hash: str) -> tuple[int, int, int]:
+    stored = argon2.extract_parameters(password_hash)
+    return stored.time_cost, stored.memory_cost, stored.parallelism
+
+
+# argon2-cffi's recommendation, which the settings' defaults follow.
+RFC_9106 = argon2.profiles.RFC_9106_LOW_MEMORY
+PRODUCTION_COST = (RFC_9106.time_cost, RFC_9106.memory_cost, RFC_9106.parallelism)
+
+
+def test_passwords_are_stored_as_argon2id_at_the_production_cost(production):
+    user = user_maker(production, org_maker(production))()
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+    assert cost_of(user.password_hash) == PRODUCTION_COST
+    stored = user.password_hash
+    assert accounts.authenticate(production, user.email, PASSWORD) == user
+    assert user.password_hash == stored  # made at the cost in force: not made again
+    # An unknown address is verified against a hash of the same cost as an account's.
+    assert cost_of(passwords.hashing(production).dummy_hash) == PRODUCTION_COST
+    # A session made outside an app (a script's) hashes at the defaults too.
+    script = Session(bind=production.connection(), join_transaction_mode="create_savepoint")
+    assert passwords.hashing(script) == passwords.hashing(production)
+
+
+def test_the_app_hashes_at_the_cost_it_is_configured_with(session, make_user):
+    user = make_user()
+    cheap = tuple(CHEAP_PASSWORDS[name] for name in passwords.SETTINGS)
+    assert cost_of(user.password_hash) == cheap != PRODUCTION_COST
+    assert cost_of(passwords.hashing(session).dummy_hash) == cheap
+
+
+def test_a_password_hashed_at_another_cost_logs_in_and_is_hashed_again(
+    session, production, make_user
+):
+    """A changed cost: the old hash still verifies (it carries its cost), and the login
+    makes it again at the cost in force, either way."""
+    user = make_user()
+    cheap = cost_of(user.password_hash)
+    same = production.get(User, user.id)
+    assert accounts.authenticate(production, user.email, PASSWORD) == same
+    assert cost_of(same.password_hash) == PRODUCTION_COST
+    production.commit()  # to the savepoint, for the test's other session to read
+    session.refresh(user)
+    assert accounts.authenticate(session, user.email, PASSWORD) == user
+    assert cost_of(user.password_hash) == cheap
+    assert accounts.authenticate(session, user.email, PASSWORD + "x") is None
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"PASSWORD_MEMORY_KIB": 4}, {"PASSWORD_TIME_COST": 0}, {"PASSWORD_PARALLELISM": "x"}],
+)
+def test_a_cost_argon2_cannot_hash_at_stops_the_app_at_start(database_url, setting):
+    with pytest.raises(ConfigError, match="argon2 cannot hash at that cost"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", **setting})
 
 
 def test_authenticate_right_and_wrong(session, make_user):

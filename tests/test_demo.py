@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from kip import geo, migrate
 from kip.actors import Actor
-from kip.db import bound_srid
+from kip.db import bound_srid, database
 from kip.demo import build_plan, load_demo
 from kip.demo.town import SOURCE_SRID
 from kip.models import DigBan, Organisation, Street, Work, WorkChange
@@ -53,7 +53,8 @@ def demo_engine(app: Flask, throwaway) -> Iterator[Engine]:
     engine = create_engine(url)
     try:
         migrate.upgrade(engine, bound_srid())
-        with Session(engine) as session:
+        # Hashing the demo accounts' passwords at the app's (the tests') cost.
+        with Session(engine, info=database(app).session_info) as session:
             load_demo(session, Actor.system("demo"))
             session.commit()
         yield engine

@@ -1,7 +1,9 @@
 """People and tokens: create, authenticate, change passwords, reset them by mail, revoke.
 
-Passwords are hashed with argon2id. API tokens are random secrets of 256 bits shown once;
-only their SHA-256 is stored (a fast hash is right for a secret with that much entropy).
+Passwords are hashed with argon2id, at the cost the session carries (:mod:`kip.passwords`);
+a hash made at another cost still verifies, and is made again at the current one when its
+owner logs in. API tokens are random secrets of 256 bits shown once; only their SHA-256 is
+stored (a fast hash is right for a secret with that much entropy).
 A failed login takes as long for an unknown address as for a wrong password, and every
 message about it is the same, so nobody learns which addresses have an account.
 """
@@ -13,13 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import policy
+from .. import passwords, policy
 from ..actors import Actor
 from ..audit import audit
 from ..errors import Conflict, NotFound, ValidationError
@@ -28,10 +29,6 @@ from ..models import ApiToken, Organisation, Role, TokenScope, User
 MIN_PASSWORD_LENGTH = 10
 RESET_LINK_SECONDS = 3600
 TOKEN_PREFIX = "kip_"
-
-_hasher = PasswordHasher()
-# Verified against when the address is unknown, so both paths cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def now() -> datetime:
@@ -87,7 +84,7 @@ def create_user(
         name=name.strip(),
         organisation_id=organisation.id,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=passwords.hashing(session).hasher.hash(password),
     )
     session.add(user)
     session.flush()
@@ -100,15 +97,17 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.execute(
         select(User).where(User.email == email.strip().lower())
     ).scalar_one_or_none()
-    stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
+    hashing = passwords.hashing(session)
+    # Verified against the dummy when the address is unknown: both paths cost one verification.
+    stored = user.password_hash if user is not None and user.active else hashing.dummy_hash
     try:
-        _hasher.verify(stored, password)
+        hashing.hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hashing.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hashing.hasher.hash(password)
     user.last_login_at = now()
     session.flush()
     return user
@@ -116,7 +115,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str) -> None:
     try:
-        _hasher.verify(user.password_hash, current)
+        passwords.hashing(session).hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise ValidationError(
             "the current password is not right", errors={"current_password": "not right"}
@@ -126,7 +125,7 @@ def change_password(session: Session, actor: Actor, user: User, current: str, ne
 
 def _set_password(session: Session, actor: Actor, user: User, new: str) -> None:
     check_password_strength(new, email=user.email)
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = passwords.hashing(session).hasher.hash(new)
     user.password_changed_at = now()
     session.flush()
     audit(session, actor, "user.password", "user", user.id)

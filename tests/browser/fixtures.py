@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import work_fields
+from conftest import CHEAP_PASSWORDS, work_fields
 from flask import Flask
 from sqlalchemy import Engine, create_engine
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -107,7 +107,9 @@ def live_server(throwaway, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     migrate.upgrade(engine, SRID)
     engine.dispose()
     os.environ.setdefault("KIP_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "x", "RATELIMIT_ENABLED": False, **CHEAP_PASSWORDS}
+    )
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

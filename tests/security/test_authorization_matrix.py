@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from conftest import log_in, org_maker, rolled_back, user_maker, work_maker
+from conftest import log_in, org_maker, rolled_back, session_on, user_maker, work_maker
 from flask import Flask
 from shapely import LineString
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.orm import Session
 
 from kip.actors import Actor
 from kip.services import accounts
@@ -346,9 +345,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(app: Flask, engine: Engine) -> Iterator[World]:
     with rolled_back(app, engine) as connection:
-        session = Session(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
+        session = session_on(app, connection, expire_on_commit=False)
         make_org = org_maker(session)
         make_user, make_work = user_maker(session, make_org), work_maker(session, make_org)
         own = make_org("Gemeente Ede – Riolering")

@@ -20,7 +20,7 @@ from datetime import date
 
 import pytest
 from click.testing import Result
-from conftest import log_in
+from conftest import CHEAP_PASSWORDS, log_in
 from flask import Flask
 from shapely import LineString
 from sqlalchemy import Engine, create_engine, func, select, text
@@ -62,6 +62,7 @@ def slow_app(url: str, **timeouts: int) -> Flask:
             "RATELIMIT_ENABLED": False,
             "STATEMENT_TIMEOUT_MS": REQUEST_MS,
             "BULK_STATEMENT_TIMEOUT_MS": BULK_MS,
+            **CHEAP_PASSWORDS,
             **timeouts,
         }
     )
@@ -77,7 +78,8 @@ def world(throwaway, app) -> Iterator[dict]:
     migrate.upgrade(plain, SRID)
     with plain.begin() as conn:
         conn.exec_driver_sql(SLOW_DOWN)
-    with Session(plain) as setup:
+    apps = [slow_app(url)]
+    with Session(plain, info=database(apps[0]).session_info) as setup:
         org = add_organisation(setup, Actor.system("test"), "Gemeente Ede", "department")
         user = accounts.create_user(
             setup,
@@ -93,7 +95,6 @@ def world(throwaway, app) -> Iterator[dict]:
         )
         setup.commit()
         world = {"org_id": org.id, "email": user.email, "token": token.secret}
-    apps = [slow_app(url)]
     yield {"url": url, "engine": plain, "app": apps[0], "apps": apps, **world}
     for each in apps:
         database(each).dispose()
