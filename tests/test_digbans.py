@@ -10,7 +10,7 @@ from pyproj import Transformer
 from shapely import Point, box
 from sqlalchemy import func, select
 from test_work_form import POLYGON as RECTANGLE
-from test_work_form import _collection, _csrf, _errors, _login
+from test_work_form import csrf_of, feature_collection, form_errors, page_login
 
 from kip import geo
 from kip.actors import Actor
@@ -31,8 +31,8 @@ def municipality(make_org):
 @pytest.fixture
 def coordinator(client, make_user, municipality, password):
     user = make_user("coordinator", organisation=municipality)
-    _login(client, user, password)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = _csrf(client, "/account")  # for the API
+    page_login(client, user, password)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_of(client, "/account")  # for the API
     return user
 
 
@@ -68,14 +68,14 @@ def _form(**overrides: str) -> dict[str, str]:
         "reason": "Nieuwe deklaag",
         "start_date": "2027-03-01",
         "end_date": "2030-02-28",
-        "geometry": _collection(RECTANGLE),
+        "geometry": feature_collection(RECTANGLE),
     }
     fields.update(overrides)
     return fields
 
 
 def _post(client, url: str, **overrides: str):
-    return client.post(url, data={**_form(**overrides), "csrf_token": _csrf(client, url)})
+    return client.post(url, data={**_form(**overrides), "csrf_token": csrf_of(client, url)})
 
 
 # --- the service ------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_the_new_form_offers_today_and_the_configured_years(client, coordinator)
 
 def test_a_planner_may_not_manage_dig_bans(client, make_user, make_ban, password):
     ban = make_ban(TODAY, TODAY + timedelta(days=10))
-    _login(client, make_user("planner"), password)
+    page_login(client, make_user("planner"), password)
     assert client.get("/digbans/new").status_code == 403
     assert client.get(f"/digbans/{ban.id}/edit").status_code == 403
     listed = client.get("/digbans").get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_a_planner_may_not_manage_dig_bans(client, make_user, make_ban, password
 
 def test_a_coordinator_imposes_a_ban_drawn_on_the_map(client, coordinator, session):
     response = _post(client, "/digbans/new")
-    assert response.status_code == 302, _errors(response.get_data(as_text=True))
+    assert response.status_code == 302, form_errors(response.get_data(as_text=True))
     assert response.headers["Location"] == "/digbans"
     ban = session.execute(select(DigBan).where(DigBan.title == "Nieuw asfalt Stationsplein"))
     ban = ban.scalar_one()
@@ -185,10 +185,10 @@ BOWTIE = {
     [
         ({"end_date": "2027-02-01"}, "end_date", "De einddatum ligt voor de begindatum."),
         ({"geometry": ""}, "geometry", "Teken het gebied van het graafverbod op de kaart"),
-        ({"geometry": _collection(POINT)}, "geometry", "Een graafverbod is een gebied"),
-        ({"geometry": _collection(RECTANGLE, POINT)}, "geometry", "Een graafverbod is een"),
-        ({"geometry": _collection(FAR_AWAY)}, "geometry", "buiten de regio"),
-        ({"geometry": _collection(BOWTIE)}, "geometry", "niet geldig"),
+        ({"geometry": feature_collection(POINT)}, "geometry", "Een graafverbod is een gebied"),
+        ({"geometry": feature_collection(RECTANGLE, POINT)}, "geometry", "Een graafverbod is een"),
+        ({"geometry": feature_collection(FAR_AWAY)}, "geometry", "buiten de regio"),
+        ({"geometry": feature_collection(BOWTIE)}, "geometry", "niet geldig"),
         ({"geometry": "{not json"}, "geometry", "kon niet worden gelezen"),
         ({"title": "  "}, "title", ""),
         ({"start_date": ""}, "start_date", "Vul een datum in."),
@@ -201,7 +201,7 @@ def test_bad_input_comes_back_next_to_its_field(
     response = _post(client, "/digbans/new", **overrides)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    errors = _errors(html)
+    errors = form_errors(html)
     assert set(errors) == {field} and message in errors[field]
     assert "Nieuwe deklaag" in html  # what was typed is kept
     assert session.execute(select(func.count()).select_from(DigBan)).scalar_one() == before
@@ -219,15 +219,15 @@ def test_the_edit_form_is_prefilled_and_saves_through_the_service(
     drawn = drawn.replace("&#34;", '"')
     assert "Graafverbod bewerken" in html
 
-    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    token = csrf_of(client, f"/digbans/{ban.id}/edit")
     data = _form(title="Asfalt Dorpsstraat", geometry=drawn, version="1", csrf_token=token)
     response = client.post(f"/digbans/{ban.id}/edit", data=data)
-    assert response.status_code == 302, _errors(response.get_data(as_text=True))
+    assert response.status_code == 302, form_errors(response.get_data(as_text=True))
     session.refresh(ban)
     assert (ban.title, ban.end_date, ban.version) == ("Asfalt Dorpsstraat", date(2030, 2, 28), 2)
     assert geo.from_db(ban.geom).equals_exact(stored, 0)  # an untouched area stays as it was
 
-    moved = _collection(RECTANGLE)
+    moved = feature_collection(RECTANGLE)
     data = _form(geometry=moved, version="2", csrf_token=token)
     assert client.post(f"/digbans/{ban.id}/edit", data=data).status_code == 302
     session.refresh(ban)
@@ -238,7 +238,7 @@ def test_editing_a_stale_version_is_a_conflict_that_keeps_the_input(
     client, coordinator, make_ban, session
 ):
     ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
-    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    token = csrf_of(client, f"/digbans/{ban.id}/edit")
     first = _form(title="Eerste wijziging", version="1", csrf_token=token)
     assert client.post(f"/digbans/{ban.id}/edit", data=first).status_code == 302
     second = _form(title="Mijn wijziging", version="1", csrf_token=token)
@@ -254,11 +254,11 @@ def test_editing_a_stale_version_is_a_conflict_that_keeps_the_input(
 
 def test_edit_refuses_the_same_bad_input(client, coordinator, make_ban):
     ban = make_ban(date(2027, 1, 1), date(2029, 12, 31))
-    token = _csrf(client, f"/digbans/{ban.id}/edit")
+    token = csrf_of(client, f"/digbans/{ban.id}/edit")
     data = _form(start_date="2031-01-01", version="1", csrf_token=token)
     response = client.post(f"/digbans/{ban.id}/edit", data=data)
     assert response.status_code == 422
-    assert _errors(response.get_data(as_text=True)) == {
+    assert form_errors(response.get_data(as_text=True)) == {
         "end_date": "De einddatum ligt voor de begindatum."
     }
     assert client.get("/digbans/999999/edit").status_code == 404
@@ -273,7 +273,7 @@ def test_the_end_button_ends_a_running_ban_today(client, coordinator, make_ban, 
     assert "Dit graafverbod beëindigen" not in client.get(f"/digbans/{coming.id}/edit").get_data(
         as_text=True
     )
-    token = _csrf(client, f"/digbans/{running.id}/edit")
+    token = csrf_of(client, f"/digbans/{running.id}/edit")
     url = f"/digbans/{running.id}/end"
 
     stale = client.post(url, data={"end-version": "7", "end-csrf_token": token})
@@ -349,8 +349,8 @@ def test_proposals_through_the_api(client, coordinator, completed_road, session)
 
 def test_proposals_are_for_coordinators(client, make_user, completed_road, password):
     assert client.get("/api/v1/digbans/proposals").status_code == 401
-    _login(client, make_user("planner"), password)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = _csrf(client, "/account")
+    page_login(client, make_user("planner"), password)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_of(client, "/account")
     refused = client.get("/api/v1/digbans/proposals")
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert client.post(f"/api/v1/digbans/proposals/{completed_road.id}").status_code == 403

@@ -26,7 +26,7 @@ from shapely import Point
 from sqlalchemy import CheckConstraint, func, select, text
 from sqlalchemy.exc import DBAPIError
 from test_api_works import feature
-from test_work_form import _errors, _post_new
+from test_work_form import form_errors, post_new_work
 from test_work_form import planner as planner
 
 from kip import geo, work_fields
@@ -111,13 +111,13 @@ def _form_value(field: str, value: Any) -> str:
 def test_the_form_keeps_the_limit_and_refuses_one_past_it(
     client, planner, session, case, field, at_limit, past_limit
 ):
-    past = _post_new(client, **{field: _form_value(field, past_limit)})
+    past = post_new_work(client, **{field: _form_value(field, past_limit)})
     assert past.status_code == 422
-    assert field in _errors(past.get_data(as_text=True))
+    assert field in form_errors(past.get_data(as_text=True))
     assert session.execute(select(func.count()).select_from(Work)).scalar_one() == 0
 
-    kept = _post_new(client, **{field: _form_value(field, at_limit)})
-    assert kept.status_code == 302, _errors(kept.get_data(as_text=True))
+    kept = post_new_work(client, **{field: _form_value(field, at_limit)})
+    assert kept.status_code == 302, form_errors(kept.get_data(as_text=True))
     work = session.execute(select(Work)).scalar_one()
     assert getattr(work, field) == at_limit
 

@@ -25,25 +25,25 @@ def _feature(geometry: dict) -> dict:
     return {"type": "Feature", "properties": {}, "geometry": geometry}
 
 
-def _collection(*geometries: dict) -> str:
+def feature_collection(*geometries: dict) -> str:
     return json.dumps({"type": "FeatureCollection", "features": [_feature(g) for g in geometries]})
 
 
-def _csrf(client, url: str) -> str:
+def csrf_of(client, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     return CSRF.search(page.get_data(as_text=True)).group(1)
 
 
-def _login(client, user, password) -> None:
-    data = {"email": user.email, "password": password, "csrf_token": _csrf(client, "/login")}
+def page_login(client, user, password) -> None:
+    data = {"email": user.email, "password": password, "csrf_token": csrf_of(client, "/login")}
     assert client.post("/login", data=data).status_code == 302
 
 
 @pytest.fixture
 def planner(client, make_user, password):
     user = make_user(role="planner")
-    _login(client, user, password)
+    page_login(client, user, password)
     return user
 
 
@@ -57,19 +57,19 @@ def _fields(**overrides) -> dict:
         "precision": "day",
         "traffic_impact": "lane",
         "visibility": "partners",
-        "geometry": _collection(POLYGON),
+        "geometry": feature_collection(POLYGON),
     }
     fields.update(overrides)
     return fields
 
 
-def _post_new(client, **overrides):
+def post_new_work(client, **overrides):
     data = _fields(**overrides)
-    data["csrf_token"] = _csrf(client, "/works/new")
+    data["csrf_token"] = csrf_of(client, "/works/new")
     return client.post("/works/new", data=data)
 
 
-def _errors(html: str) -> dict[str, str]:
+def form_errors(html: str) -> dict[str, str]:
     """The error messages next to the fields, by the id of what they describe."""
     return dict(re.findall(r'<p class="error" id="([\w-]+)-error"[^>]*>([^<]*)</p>', html))
 
@@ -82,7 +82,7 @@ def test_anonymous_is_sent_to_log_in(client):
 
 
 def test_an_administrator_may_not_open_the_form(client, make_user, password):
-    _login(client, make_user(role="administrator"), password)
+    page_login(client, make_user(role="administrator"), password)
     assert client.get("/works/new").status_code == 403
 
 
@@ -105,7 +105,7 @@ def test_new_form_has_sensible_defaults_in_dutch(client, planner):
 
 
 def test_saving_reprojects_to_the_project_crs(client, planner, session):
-    response = _post_new(client)
+    response = post_new_work(client)
     assert response.status_code == 302
     work_id = int(response.headers["Location"].rsplit("/", 1)[1])
     work = session.get(Work, work_id)
@@ -129,7 +129,7 @@ def test_saving_reprojects_to_the_project_crs(client, planner, session):
 def test_several_shapes_of_one_kind_become_one_multi_part_work(client, planner, session):
     line_a = {"type": "LineString", "coordinates": [[5.66, 52.04], [5.661, 52.041]]}
     line_b = {"type": "LineString", "coordinates": [[5.67, 52.04], [5.671, 52.041]]}
-    response = _post_new(client, geometry=_collection(line_a, line_b))
+    response = post_new_work(client, geometry=feature_collection(line_a, line_b))
     assert response.status_code == 302
     work_id = int(response.headers["Location"].rsplit("/", 1)[1])
     kind = session.execute(select(func.GeometryType(Work.geom)).where(Work.id == work_id))
@@ -139,9 +139,9 @@ def test_several_shapes_of_one_kind_become_one_multi_part_work(client, planner, 
 def test_mixed_kinds_of_shape_are_refused_next_to_the_map(client, planner, session):
     point = {"type": "Point", "coordinates": [5.66, 52.04]}
     before = session.execute(select(func.count()).select_from(Work)).scalar_one()
-    response = _post_new(client, geometry=_collection(POLYGON, point))
+    response = post_new_work(client, geometry=feature_collection(POLYGON, point))
     assert response.status_code == 422
-    errors = _errors(response.get_data(as_text=True))
+    errors = form_errors(response.get_data(as_text=True))
     assert "Teken alleen vormen van één soort" in errors["geometry"]
     assert session.execute(select(func.count()).select_from(Work)).scalar_one() == before
 
@@ -149,31 +149,31 @@ def test_mixed_kinds_of_shape_are_refused_next_to_the_map(client, planner, sessi
 def test_a_work_drawn_outside_the_region_is_refused_next_to_the_map(client, planner, session):
     far = {"type": "Point", "coordinates": [13.40, 52.52]}  # Berlin, not this municipality
     before = session.execute(select(func.count()).select_from(Work)).scalar_one()
-    response = _post_new(client, geometry=_collection(far))
+    response = post_new_work(client, geometry=feature_collection(far))
     assert response.status_code == 422
-    errors = _errors(response.get_data(as_text=True))
+    errors = form_errors(response.get_data(as_text=True))
     assert "buiten het gebied" in errors["geometry"]
     assert session.execute(select(func.count()).select_from(Work)).scalar_one() == before
 
 
 def test_missing_geometry_and_end_before_start_show_next_to_their_fields(client, planner):
-    response = _post_new(client, geometry="")
+    response = post_new_work(client, geometry="")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Teken het werk op de kaart" in _errors(html)["geometry"]
+    assert "Teken het werk op de kaart" in form_errors(html)["geometry"]
     assert "Vervangen riolering Stationsweg" in html  # the input is kept
 
-    response = _post_new(client, start_date="2027-05-01", end_date="2027-04-01")
+    response = post_new_work(client, start_date="2027-05-01", end_date="2027-04-01")
     assert response.status_code == 422
-    errors = _errors(response.get_data(as_text=True))
+    errors = form_errors(response.get_data(as_text=True))
     assert errors["end_date"] == "De einddatum ligt voor de begindatum."
     assert set(errors) == {"end_date"}
 
 
 def test_required_fields_and_bad_input(client, planner):
-    response = _post_new(client, title="", start_date="", geometry="{not json")
+    response = post_new_work(client, title="", start_date="", geometry="{not json")
     assert response.status_code == 422
-    errors = _errors(response.get_data(as_text=True))
+    errors = form_errors(response.get_data(as_text=True))
     assert {"title", "start_date", "geometry"} <= set(errors)
     assert "kon niet worden gelezen" in errors["geometry"]
 
@@ -185,15 +185,15 @@ def test_an_invalid_polygon_is_refused_by_the_service(client, planner):
             [[5.66, 52.04], [5.67, 52.045], [5.67, 52.04], [5.66, 52.045], [5.66, 52.04]]
         ],
     }
-    response = _post_new(client, geometry=_collection(bowtie))
+    response = post_new_work(client, geometry=feature_collection(bowtie))
     assert response.status_code == 422
-    assert "niet geldig" in _errors(response.get_data(as_text=True))["geometry"]
+    assert "niet geldig" in form_errors(response.get_data(as_text=True))["geometry"]
 
 
 def test_english_on_request(client, planner):
     client.get("/?lang=en")
-    response = _post_new(client, start_date="2027-05-01", end_date="2027-04-01")
-    assert _errors(response.get_data(as_text=True))["end_date"] == (
+    response = post_new_work(client, start_date="2027-05-01", end_date="2027-04-01")
+    assert form_errors(response.get_data(as_text=True))["end_date"] == (
         "The end date is before the start date."
     )
 
@@ -237,7 +237,7 @@ def test_an_untouched_geometry_is_not_changed(client, planner, make_work, sessio
 
 def test_a_stale_version_is_a_conflict_that_keeps_the_input(client, planner, make_work, session):
     work = make_work(organisation=planner.organisation)
-    token = _csrf(client, f"/works/{work.id}/edit")
+    token = csrf_of(client, f"/works/{work.id}/edit")
     first = dict(_fields(title="Eerste wijziging", version="1"), csrf_token=token)
     assert client.post(f"/works/{work.id}/edit", data=first).status_code == 302
 

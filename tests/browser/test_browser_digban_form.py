@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kip.models import DigBan
 
-from .test_browser_work_form import TOLERANCE, _at, _lnglat, _map_box, _shapes, _wait_for_map
+from .test_browser_work_form import TOLERANCE, drawn_shapes, lnglat, map_box, point_at, wait_for_map
 
 TO_RD = Transformer.from_crs(4326, 28992, always_xy=True)
 
@@ -23,9 +23,9 @@ def coordinator(live_server):
 def draw_rectangle(page, corner: tuple[float, float], opposite: tuple[float, float]) -> list:
     """Drag a rectangle between two corners given as fractions of the map's size; the
     (lon, lat) of the two corners."""
-    box = _map_box(page)
-    (x0, y0), (x1, y1) = _at(box, *corner), _at(box, *opposite)
-    before = _shapes(page)
+    box = map_box(page)
+    (x0, y0), (x1, y1) = point_at(box, *corner), point_at(box, *opposite)
+    before = drawn_shapes(page)
     page.click(".leaflet-draw-draw-rectangle")
     page.mouse.move(x0, y0)
     page.mouse.down()
@@ -34,7 +34,7 @@ def draw_rectangle(page, corner: tuple[float, float], opposite: tuple[float, flo
     page.wait_for_function(
         "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
-    return [_lnglat(page, x0, y0), _lnglat(page, x1, y1)]
+    return [lnglat(page, x0, y0), lnglat(page, x1, y1)]
 
 
 def _stored(live_server, title: str) -> tuple[int, int, str, int, tuple[float, ...], date]:
@@ -63,7 +63,7 @@ def test_draw_a_rectangle_save_the_ban_and_end_it(
     with page.expect_navigation():
         page.click("text=Nieuw graafverbod")
     assert page.url == f"{live_server.url}/digbans/new"
-    _wait_for_map(page)
+    wait_for_map(page)
     # Areas only: no tool for points or lines.
     assert page.locator(".leaflet-draw-draw-marker, .leaflet-draw-draw-polyline").count() == 0
     corners = draw_rectangle(page, (0.45, 0.4), (0.75, 0.7))
@@ -87,8 +87,8 @@ def test_draw_a_rectangle_save_the_ban_and_end_it(
     with page.expect_navigation():
         page.click("text=Nieuw asfalt Stationsplein")
     assert page.url == f"{live_server.url}/digbans/{ban_id}/edit"
-    _wait_for_map(page)
-    assert _shapes(page) == 1  # the stored area is on the map, ready to edit
+    wait_for_map(page)
+    assert drawn_shapes(page) == 1  # the stored area is on the map, ready to edit
     with page.expect_navigation():
         page.click("text=Dit graafverbod beëindigen")
     assert "Het graafverbod eindigt vandaag." in page.inner_text("main")
@@ -99,7 +99,7 @@ def test_draw_a_rectangle_save_the_ban_and_end_it(
 def test_a_ban_outside_the_region_is_refused_next_to_the_map(page, live_server, login, coordinator):
     login(page, coordinator)
     page.goto(f"{live_server.url}/digbans/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     # Move the map far out of the region (the Atlantic), then draw there.
     page.evaluate("() => document.querySelector('.kip-map').kipMap.setView([45.0, -20.0], 14)")
     draw_rectangle(page, (0.4, 0.4), (0.6, 0.6))
@@ -109,6 +109,6 @@ def test_a_ban_outside_the_region_is_refused_next_to_the_map(page, live_server, 
     assert response.value.status == 422
     page.wait_for_load_state()
     assert "buiten de regio" in page.inner_text("#geometry-error")
-    _wait_for_map(page)
-    assert _shapes(page) == 1  # what was drawn is drawn again
+    wait_for_map(page)
+    assert drawn_shapes(page) == 1  # what was drawn is drawn again
     assert page.input_value("#title") == "Op zee"

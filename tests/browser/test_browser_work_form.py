@@ -20,20 +20,20 @@ def planner(live_server):
     return live_server.make_user("planner")
 
 
-def _wait_for_map(page) -> None:
+def wait_for_map(page) -> None:
     page.wait_for_selector(".draw-map[data-ready=true]")
 
 
-def _map_box(page) -> dict:
+def map_box(page) -> dict:
     return page.locator(".kip-map").bounding_box()
 
 
-def _at(box: dict, fx: float, fy: float) -> tuple[int, int]:
+def point_at(box: dict, fx: float, fy: float) -> tuple[int, int]:
     """A whole-pixel point at fractions (fx, fy) of the map's box (browsers click on pixels)."""
     return round(box["x"] + fx * box["width"]), round(box["y"] + fy * box["height"])
 
 
-def _lnglat(page, x: float, y: float) -> tuple[float, float]:
+def lnglat(page, x: float, y: float) -> tuple[float, float]:
     """Where the page point (x, y) is on the map, as (lon, lat)."""
     latlng = page.evaluate(
         """([x, y]) => {
@@ -74,47 +74,47 @@ def _click_vertices(page, points: list[tuple[float, float]]) -> None:
         )
 
 
-def _shapes(page) -> int:
+def drawn_shapes(page) -> int:
     return int(page.locator(".draw-map").get_attribute("data-shapes"))
 
 
 def draw_polygon(page, offsets: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Draw a polygon through points given as fractions of the map's size; their (lon, lat)."""
-    box = _map_box(page)
-    points = [_at(box, fx, fy) for fx, fy in offsets]
-    before = _shapes(page)
+    box = map_box(page)
+    points = [point_at(box, fx, fy) for fx, fy in offsets]
+    before = drawn_shapes(page)
     page.click(".leaflet-draw-draw-polygon")
     _click_vertices(page, points)
     page.click(".leaflet-draw-actions a[title='Finish drawing']:visible")
     page.wait_for_function(
         "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
-    return [_lnglat(page, x, y) for x, y in points]
+    return [lnglat(page, x, y) for x, y in points]
 
 
 def draw_line(page, offsets: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    box = _map_box(page)
-    points = [_at(box, fx, fy) for fx, fy in offsets]
-    before = _shapes(page)
+    box = map_box(page)
+    points = [point_at(box, fx, fy) for fx, fy in offsets]
+    before = drawn_shapes(page)
     page.click(".leaflet-draw-draw-polyline")
     _click_vertices(page, points)
     page.click(".leaflet-draw-actions a[title='Finish drawing']:visible")
     page.wait_for_function(
         "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
-    return [_lnglat(page, x, y) for x, y in points]
+    return [lnglat(page, x, y) for x, y in points]
 
 
 def draw_point(page, fx: float, fy: float) -> tuple[float, float]:
-    box = _map_box(page)
-    x, y = _at(box, fx, fy)
-    before = _shapes(page)
+    box = map_box(page)
+    x, y = point_at(box, fx, fy)
+    before = drawn_shapes(page)
     page.click(".leaflet-draw-draw-marker")
     page.mouse.click(x, y)
     page.wait_for_function(
         "n => document.querySelector('.draw-map').dataset.shapes == n", arg=str(before + 1)
     )
-    return _lnglat(page, x, y)
+    return lnglat(page, x, y)
 
 
 def _fill_and_save(page, title: str, **fields: str) -> None:
@@ -148,7 +148,7 @@ def test_draw_a_polygon_and_save_it(page, live_server, login, planner, foreign_r
     login(page, planner)
     page.click("text=Nieuw werk")
     assert page.url == f"{live_server.url}/works/new"
-    _wait_for_map(page)
+    wait_for_map(page)
     corners = draw_polygon(page, [(0.5, 0.5), (0.8, 0.5), (0.8, 0.8), (0.5, 0.8)])
     _fill_and_save(page, "Groot onderhoud Stationsplein")
 
@@ -164,7 +164,7 @@ def test_draw_a_polygon_and_save_it(page, live_server, login, planner, foreign_r
 def test_a_line_and_a_point(page, live_server, login, planner):
     login(page, planner)
     page.goto(f"{live_server.url}/works/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     ends = draw_line(page, [(0.45, 0.6), (0.9, 0.6)])
     _fill_and_save(page, "Nieuwe kabel")
     srid, kind, x, y = _stored(live_server, _work_id(page, live_server))
@@ -173,7 +173,7 @@ def test_a_line_and_a_point(page, live_server, login, planner):
     assert abs(x - (ax + bx) / 2) < TOLERANCE and abs(y - (ay + by) / 2) < TOLERANCE
 
     page.goto(f"{live_server.url}/works/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     lon, lat = draw_point(page, 0.6, 0.6)
     _fill_and_save(page, "Nieuwe lantaarnpaal", discipline="lighting")
     srid, kind, x, y = _stored(live_server, _work_id(page, live_server))
@@ -185,7 +185,7 @@ def test_a_line_and_a_point(page, live_server, login, planner):
 def test_two_polygons_make_one_multipolygon(page, live_server, login, planner):
     login(page, planner)
     page.goto(f"{live_server.url}/works/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     draw_polygon(page, [(0.45, 0.45), (0.6, 0.45), (0.6, 0.6)])
     draw_polygon(page, [(0.7, 0.7), (0.85, 0.7), (0.85, 0.85)])
     _fill_and_save(page, "Twee plantvakken", discipline="green")
@@ -196,19 +196,19 @@ def test_two_polygons_make_one_multipolygon(page, live_server, login, planner):
 def test_messages_appear_next_to_the_fields(page, live_server, login, planner):
     login(page, planner)
     page.goto(f"{live_server.url}/works/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     _fill_and_save(page, "Zonder vorm")
     assert "Teken het werk op de kaart" in page.inner_text("#geometry-error")
     assert page.input_value("#title") == "Zonder vorm"
 
-    _wait_for_map(page)
+    wait_for_map(page)
     draw_point(page, 0.5, 0.5)
     _fill_and_save(page, "Verkeerde datums", start_date="2027-05-01", end_date="2027-04-01")
     assert page.inner_text("#end_date-error") == "De einddatum ligt voor de begindatum."
     assert page.locator("#end_date-error").is_visible()
     # What was drawn is drawn again.
-    _wait_for_map(page)
-    assert _shapes(page) == 1
+    wait_for_map(page)
+    assert drawn_shapes(page) == 1
     assert page.locator(".kip-map .leaflet-marker-icon").count() == 1
 
 
@@ -222,8 +222,8 @@ def test_editing_a_stale_version_shows_the_conflict(page, live_server, login, pl
     page.goto(f"{live_server.url}/works/{work.id}")
     with page.expect_navigation():
         page.click("text=Bewerken")
-    _wait_for_map(page)
-    assert _shapes(page) == 1  # the stored line is on the map, ready to edit
+    wait_for_map(page)
+    assert drawn_shapes(page) == 1  # the stored line is on the map, ready to edit
 
     with unit_of_work(live_server.app) as session:  # somebody else saves meanwhile
         current = get_work(session, work.id)
@@ -264,13 +264,13 @@ def test_no_request_leaves_for_another_host(page, live_server, login, planner, f
     work = live_server.make_work(planner.organisation)
     login(page, planner)
     page.goto(f"{live_server.url}/works/{work.id}/edit")
-    _wait_for_map(page)
+    wait_for_map(page)
     # The works show although no tile could load.
     assert page.locator(".kip-map .leaflet-overlay-pane path").count() == 1
     tiles = [u for u in page.kip_requests if live_server.tile_host in u]
     assert tiles, "the map should have asked for tiles (and been refused)"
     page.goto(f"{live_server.url}/works/new")
-    _wait_for_map(page)
+    wait_for_map(page)
     draw_point(page, 0.5, 0.5)
     _fill_and_save(page, "Alleen eigen host")
     assert foreign_requests(page) == []

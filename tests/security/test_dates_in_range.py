@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from test_api_works import feature
 from test_import_files import plan_fields, rd_line, write_gis
 from test_work_form import POLYGON as RECTANGLE
-from test_work_form import _collection, _csrf, _errors, _login
+from test_work_form import csrf_of, feature_collection, form_errors, page_login
 
 from kip.actors import Actor
 from kip.cli import main
@@ -71,15 +71,15 @@ def reader(session, org) -> dict[str, str]:
 @pytest.fixture
 def planner(client, make_user, password, org):
     user = make_user("planner", organisation=org)
-    _login(client, user, password)
+    page_login(client, user, password)
     return user
 
 
 @pytest.fixture
 def coordinator(client, make_user, password, org):
     user = make_user("coordinator", organisation=org)
-    _login(client, user, password)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = _csrf(client, "/account")  # for the API
+    page_login(client, user, password)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_of(client, "/account")  # for the API
     return user
 
 
@@ -118,7 +118,7 @@ def _work_form(**overrides: str) -> dict[str, str]:
         "precision": "day",
         "traffic_impact": "none",
         "visibility": "partners",
-        "geometry": _collection(RECTANGLE),
+        "geometry": feature_collection(RECTANGLE),
     }
     fields.update(overrides)
     return fields
@@ -126,12 +126,12 @@ def _work_form(**overrides: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("field", "day"), OUTSIDE)
 def test_the_work_form_refuses_a_date_outside_the_range(client, planner, session, field, day):
-    data = {**_work_form(**{field: day}), "csrf_token": _csrf(client, "/works/new")}
+    data = {**_work_form(**{field: day}), "csrf_token": csrf_of(client, "/works/new")}
 
     response = client.post("/works/new", data=data)
 
     assert response.status_code == 422
-    message = _errors(response.get_data(as_text=True))[field]
+    message = form_errors(response.get_data(as_text=True))[field]
     assert "1900" in message and "2199" in message, message
     assert _works_titled(session, "Riool buiten de tijd") == 0
 
@@ -142,13 +142,13 @@ def test_the_work_form_refuses_it_on_an_edit_too(client, planner, session, make_
     data = {
         **_work_form(title="Riool Dorpsstraat", end_date="9999-12-31"),
         "version": str(work.version),
-        "csrf_token": _csrf(client, url),
+        "csrf_token": csrf_of(client, url),
     }
 
     response = client.post(url, data=data)
 
     assert response.status_code == 422
-    assert "2199" in _errors(response.get_data(as_text=True))["end_date"]
+    assert "2199" in form_errors(response.get_data(as_text=True))["end_date"]
     session.refresh(work)
     assert (work.end_date, work.version) == (date(2027, 6, 30), 1)
 
@@ -240,7 +240,7 @@ def test_an_import_names_the_row_and_field_and_writes_nothing(session, org, tmp_
 def test_the_import_page_shows_the_row_and_writes_nothing(client, planner, session, tmp_path):
     path = _plan_file(tmp_path, einddatum=["2027-06-30", "9999-12-31", "2027-06-30"])
     data = {
-        "csrf_token": _csrf(client, "/works/import"),
+        "csrf_token": csrf_of(client, "/works/import"),
         "file": (path.open("rb"), "plan.gpkg"),
     }
 
@@ -276,7 +276,7 @@ def _ban_form(**overrides: str) -> dict[str, str]:
         "reason": "Nieuwe deklaag",
         "start_date": "2027-03-01",
         "end_date": "2030-02-28",
-        "geometry": _collection(RECTANGLE),
+        "geometry": feature_collection(RECTANGLE),
         **overrides,
     }
 
@@ -285,12 +285,12 @@ def _ban_form(**overrides: str) -> dict[str, str]:
 def test_the_dig_ban_form_refuses_a_date_outside_the_range(
     client, coordinator, session, field, day
 ):
-    data = {**_ban_form(**{field: day}), "csrf_token": _csrf(client, "/digbans/new")}
+    data = {**_ban_form(**{field: day}), "csrf_token": csrf_of(client, "/digbans/new")}
 
     response = client.post("/digbans/new", data=data)
 
     assert response.status_code == 422
-    message = _errors(response.get_data(as_text=True))[field]
+    message = form_errors(response.get_data(as_text=True))[field]
     assert "1900" in message and "2199" in message, message
     assert _bans_titled(session, "Graafverbod buiten de tijd") == 0
 
