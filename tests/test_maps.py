@@ -73,9 +73,9 @@ def test_an_element_wanting_an_unknown_cdn_is_refused():
 
 
 def test_the_form_page_loads_nothing_from_another_host(client, make_user, password):
-    from test_work_form import _login
+    from test_work_form import page_login
 
-    _login(client, make_user(), password)
+    page_login(client, make_user(), password)
     response = client.get("/works/new")
     html = response.get_data(as_text=True)
     tile_host = urlsplit(client.application.config["TILE_URL"]).netloc
