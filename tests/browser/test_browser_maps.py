@@ -85,6 +85,19 @@ def _reloaded(page, before: int) -> None:
     )
 
 
+def _type_period(page, start: str, end: str) -> None:
+    """Type a period into the map's filter, as a visitor does, and let the page react."""
+    page.evaluate(
+        """([start, end]) => {
+            const form = document.querySelector('form.map-filters');
+            form.start.value = start;
+            form.end.value = end;
+            form.end.dispatchEvent(new Event('change', {bubbles: true}));
+        }""",
+        [start, end],
+    )
+
+
 def _loads(page) -> int:
     return int(page.locator(".kip-map").get_attribute("data-loads"))
 
@@ -131,15 +144,7 @@ def test_the_time_filter_changes_what_is_visible(page, live_server, town):
     start = (town["today"] + timedelta(days=15)).isoformat()
     end = (town["today"] + timedelta(days=50)).isoformat()
     before = _loads(page)
-    page.evaluate(
-        """([start, end]) => {
-            const form = document.querySelector('form.map-filters');
-            form.start.value = start;
-            form.end.value = end;
-            form.end.dispatchEvent(new Event('change', {bubbles: true}));
-        }""",
-        [start, end],
-    )
+    _type_period(page, start, end)
     _reloaded(page, before)
     assert town["later"].title in _listed(page)
     assert town["now"].title not in _listed(page)
@@ -168,15 +173,7 @@ def test_a_period_that_ends_before_it_starts_shows_what_the_server_shows(page, l
     # The same when the visitor types such a period.
     _open(page, live_server.url + _here("now"))
     before = _loads(page)
-    page.evaluate(
-        """([start, end]) => {
-            const form = document.querySelector('form.map-filters');
-            form.start.value = start;
-            form.end.value = end;
-            form.end.dispatchEvent(new Event('change', {bubbles: true}));
-        }""",
-        [start, end],
-    )
+    _type_period(page, start, end)
     _reloaded(page, before)
     assert shown() == [True, *four_weeks]
     assert {town["now"].title, town["later"].title} <= set(_listed(page))
