@@ -124,8 +124,9 @@ def test_the_new_form_offers_today_and_the_configured_years(client, coordinator)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     start, end = digbans.default_period()
-    assert f'id="start_date" name="start_date" required type="date" value="{start}"' in html
-    assert f'id="end_date" name="end_date" required type="date" value="{end}"' in html
+    days = 'max="2199-12-31" min="1900-01-01"'
+    assert f'id="start_date" {days} name="start_date" required type="date" value="{start}"' in html
+    assert f'id="end_date" {days} name="end_date" required type="date" value="{end}"' in html
     assert end == date(TODAY.year + 3, TODAY.month, TODAY.day) - timedelta(days=1) or (
         (TODAY.month, TODAY.day) == (2, 29)
     )

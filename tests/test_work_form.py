@@ -98,7 +98,9 @@ def test_new_form_has_sensible_defaults_in_dutch(client, planner):
     assert 'type="date"' in html
     today = date.today()
     assert re.search(
-        rf'id="start_date" name="start_date" required type="date" value="{today}"', html
+        rf'id="start_date" max="2199-12-31" min="1900-01-01" name="start_date" required '
+        rf'type="date" value="{today}"',
+        html,
     )
     assert 'value="sewer">Riolering<' in html  # the discipline's Dutch label
     assert "Nieuw werk" in html  # the header link and the heading

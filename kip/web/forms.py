@@ -111,7 +111,14 @@ class ConfirmForm(FlaskForm):
 
 class KeptDate:
     """A day KIP keeps: within the deployment's range of dates (:mod:`kip.dates`, the rule
-    every way in asks), else a message on the field that says the range."""
+    every way in asks), else a message on the field that says the range. The date input
+    carries the range too (``min``/``max``), so the browser's date picker offers only those
+    days."""
+
+    @property
+    def field_flags(self) -> dict[str, str]:
+        days = dates.allowed(db.session())
+        return {"min": days.first.isoformat(), "max": days.last.isoformat()}
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if field.data is None:

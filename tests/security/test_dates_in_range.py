@@ -15,6 +15,7 @@ range in ``test_dates_migration.py``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -293,6 +294,15 @@ def test_the_dig_ban_form_refuses_a_date_outside_the_range(
     message = form_errors(response.get_data(as_text=True))[field]
     assert "1900" in message and "2199" in message, message
     assert _bans_titled(session, "Graafverbod buiten de tijd") == 0
+
+
+def test_the_date_pickers_offer_only_the_days_kip_keeps(client, coordinator):
+    for url in ("/works/new", "/digbans/new"):
+        html = client.get(url).get_data(as_text=True)
+        for name in ("start_date", "end_date"):
+            tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+            assert tag, (url, name)
+            assert 'min="1900-01-01"' in tag.group(0) and 'max="2199-12-31"' in tag.group(0)
 
 
 def _ban_feature(**properties: str) -> dict:
