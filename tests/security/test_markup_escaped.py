@@ -31,12 +31,17 @@ LON, LAT = TO_WGS84.transform(X0 + 30, Y0 + 30)
 SYSTEM = Actor.system("test")
 
 # What a payload would become if it were taken as markup.
-INJECTED = '#kip-injected, #kip-injected-b, #kip-injected-img, a[href^="https://evil.example"]'
+INJECTED = (
+    "#kip-injected, #kip-injected-b, #kip-injected-img, #kip-injected-q, "
+    'a[href^="https://evil.example"]'
+)
 
 
 def payload(name: str) -> str:
-    """HTML describing a link, a bold text and an image, around ``name``."""
+    """HTML describing a link, a bold text and an image, around ``name``, after quotes that
+    would end an attribute the value was put in."""
     return (
+        f'"\'><b id="kip-injected-q">q</b>'
         f'<a id="kip-injected" href="https://evil.example/">{name}</a>'
         f'<b id="kip-injected-b">{name}</b><img id="kip-injected-img" src="x">'
     )
