@@ -79,11 +79,6 @@ def current_actor() -> Actor:
     return g.actor
 
 
-def authenticated_by_token() -> bool:
-    current_actor()
-    return g.get("actor") is not None and g.actor.token_id is not None
-
-
 def valid_token_id() -> int | None:
     """The id of the live API token this request carries; None without one, or when it is
     unknown, revoked, expired or malformed."""
